@@ -1,0 +1,427 @@
+"""Web-page boilerplate out, the letter's own sentences in, punctuation made consistent.
+
+Letters arrive as captured web pages: navigation, font/print/share bars, 索引号/发布机构
+tables, 上一篇/下一篇 links carrying *other* letters' titles, ICP lines, accessibility
+toolbars, spam headers from mirror sites. The cleaned text this module returns is the
+reference every span in the index points into, so it keeps every sentence of the letter and
+nothing of the page. Page metadata is not thrown away blindly: `名称`, `发布机构`, `发布日期`
+and friends are harvested into `page_fields` as fallbacks for the letter's own fields.
+
+Decisions are per line: a line is dropped when it matches a boilerplate pattern anywhere in
+the text, or when it sits before the letter starts (header zone) or after it ends (footer
+zone) and looks like navigation rather than letter content.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_CHAR = re.compile(f"[{CJK}]")
+_CJK_PUNCT = "，。；：、！？“”‘’《》（）【】〔〕…—"
+_SENTENCE_PUNCT = re.compile(r"[，。；！？、“”《》：]")
+
+_TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+PINYIN_ARTEFACT = re.compile(
+    f"(?<=[{CJK}])\\((?=[a-zü]*[{_TONE_VOWELS}])[a-z{_TONE_VOWELS}ü]{{1,7}}\\)"
+)
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_SPACES = re.compile("[ \t\u00a0\u2002-\u200a\u202f\u205f\u3000]+")
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_LAYOUT_TAG = re.compile(
+    r"</?(?:wbr|strike|span|font|o:p|p|div|br|b|i|u|em|strong|center|section|article|tbody"
+    r"|table|tr|td|th|ul|ol|li|html|body)\b[^<>]{0,200}>",
+    re.IGNORECASE,
+)
+_FULLWIDTH_ALNUM = re.compile("[０-９Ａ-Ｚａ-ｚ．％]")
+
+_SPAM_WORDS = (
+    "无码", "毛片", "黄色", "一区二区", "伊人", "麻豆", "婷婷", "强奸", "A片", "AV", "成人网",
+    "在线观看", "视频导航", "国产", "久久", "乳交",
+)
+
+# Lines holding any of these are page chrome wherever they appear.
+_BOILERPLATE_FRAGMENTS = (
+    "ICP备", "ICP证", "公网安备", "网站标识码", "版权所有", "技术支持：", "技术支持:", "Copyright", "©",
+    "浏览次数", "阅读次数", "访问量", "当前位置", "所在位置", "所在的位置", "您的位置", "现在的位置",
+    "首页 >", "首页>", "首页 »", "首页 >>",
+    "當前位置", "現在的位置", "在手机上查看", "在手机上打开", "无障碍浏览", "无障碍模式", "无障碍阅读",
+    "长者模式", "长者版", "長者模式", "長者版", "长辈版", "适老化模式", "适老化版", "简体版", "繁体版",
+    "繁體版", "欢迎访问", "欢迎您光临", "欢迎光临", "歡迎訪問", "歡迎光臨", "My JSP", "header.jsp",
+    "即将离开", "请使用tab按钮", "正文内容区域", "特殊稿件", "本站部分信息", "本站常年法律顾问",
+    "智能检索", "选择语言", "headerBg", "免责声明", "友情链接", "加载中", "Produced By", "Powered by",
+    "大汉版通", "法律法规网", "律師門戶", "律师门户", "網站首頁", "网站首页", "责任编辑", "扫一扫",
+)
+_BOILERPLATE_PREFIXES = (
+    "【字体", "【 字体", "字体：", "字体:", "字号", "字體", "【字號", "打印", "关闭", "【关闭",
+    "分享", "上一篇", "下一篇", "上一条", "下一条", "上一條", "下一條", "TOP", "返回顶部",
+    "相关新闻", "相关文章", "相关附件", "相关链接", "相關", "站长推荐", "网站地图", "评论",
+    "首页 >", "首页>", "首页 »", "首页 >>", "首頁", "点击：", "点击:",
+)
+_BULLET = re.compile(r"^(?:[•·▪●◆■]|\d{1,2}\.(?=\s*(?:当前位置|首页|>)))\s*")
+# Everything after one of these lines is a list of other pages.
+_TAIL_MARKERS = ("相关新闻", "相关文章", "相关链接", "相關", "站长推荐", "上一篇", "下一篇", "上一条",
+                 "下一条", "上一條", "下一條", "上一篇", "下一篇")
+_NEIGHBOUR_LINKS = ("上一篇", "下一篇", "上一条", "下一条", "上一條", "下一條", "上一頁", "下一頁")
+
+_NAV_WORDS = frozenset((
+    "拼音", "辅助浏览", "轻松阅读", "读屏", "视图", "放大", "缩小", "配色", "白底黑字蓝链接", "蓝底黄字白链接",
+    "黄底黑字蓝链接", "黑底黄字白链接", "页面原始配色", "大鼠标", "辅助线", "显示屏", "声音", "指读", "连读",
+    "减速", "加速", "音量", "增加音量", "减小音量", "后退", "前进", "全屏", "刷新", "退出", "帮助", "换肤",
+    "展开", "菜单", "恢复窄屏", "无障碍", "长者版", "关怀版", "政府信息公开", "政府信息公开指南",
+    "政府信息公开制度", "依申请公开", "打印", "关闭", "分享", "收藏", "纠错", "大", "中", "小", "默认", "返回",
+    "首页", "正文",
+))
+
+# Keys of the page's metadata table (索引号 | 发布机构 | …). Spaces inside keys vary.
+_PAGE_KEYS = (
+    "索引号", "发布机构", "发布日期", "发布时间", "发表时间", "生成日期", "成文日期", "主题分类",
+    "组配分类", "公开目录", "文号", "名称", "关键字", "关键词", "有效性", "信息有效性", "信息分类",
+    "添加时间", "来源", "信息来源", "文章来源", "出处", "更新时间", "时间", "日期", "载体类型",
+    "公开类型", "索取号", "发文字号", "公文范围", "失效日期", "主题词", "标题", "文件名称",
+    "文件编号", "实施时间", "发文机关", "发文日期", "时效性", "施行日期", "效力级别", "责任部门",
+    "编辑", "审核", "发布人", "分类", "公开方式", "主办", "主办单位", "所属机构", "浏览",
+    "發布機構", "發布日期", "發布時間", "發佈日期", "來源", "時間", "文章來源", "發文機關", "發文日期",
+    "時效性", "施行日期", "效力級別", "閱讀", "名稱", "索引號", "文號", "制发机关", "印发日期",
+    "成文时间", "发文单位", "公开日期", "发布来源", "点击次数", "点击", "栏目", "当前栏目", "所属栏目",
+    "发布单位", "信息提供", "文件来源",
+)
+_PAGE_KEY_RE = re.compile(
+    "(" + "|".join(sorted(("\\s*".join(k) for k in _PAGE_KEYS), key=len, reverse=True)) + r")"
+    r"\s*[:：|]"
+)
+# In harvesting, long keys and keys written with spaces inside (`名 称`) need no colon.
+_HARVEST_KEY_RE = re.compile(
+    "|".join(
+        sorted(
+            [f"({k})\\s*[:：|]?" for k in _PAGE_KEYS if len(k) >= 4]
+            + [f"({' +'.join(k)})\\s*[:：|]?" for k in _PAGE_KEYS if len(k) in (2, 3)]
+            + [f"({k})\\s*[:：|]" for k in _PAGE_KEYS if len(k) < 4],
+            key=len,
+            reverse=True,
+        )
+    )
+)
+_LONG_KEYS = [k for k in _PAGE_KEYS if len(k) >= 4]
+_PAGE_KEY_BARE = re.compile(
+    "^(" + "|".join(sorted(_LONG_KEYS, key=len, reverse=True)) + "|"
+    + "|".join(" ".join(k) for k in _PAGE_KEYS if len(k) in (2, 3)) + ")"
+)
+_PAGE_LINE_START = re.compile(
+    r"^(?:\d{4}[-年./]\d{1,2}[-月./]\d{1,2}日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*)?"
+    + _PAGE_KEY_RE.pattern
+)
+# Record fields of "建议办理结果" pages. They describe the letter, so they stay in the text.
+RECORD_KEYS = (
+    "代表提案者", "会议届次", "建议提案标题", "建议提案编号", "复文标题", "答复内容", "承办单位",
+    "办理方式", "答复时间", "办理类型", "提案标题", "提案委员", "协办单位", "办理状态", "办理结果",
+    "建议号", "提案号", "提案人", "内容", "责任领导", "政府督办领导", "交办日期", "反馈时间",
+    "建议标题", "建议内容", "督办领导", "协商方式", "办理复文", "办结时间", "问题内容", "问题答复",
+    "类别", "签发人", "是否同意公开", "公开属性", "建议字", "提案字", "领衔代表", "所属代表团", "届次",
+    "建议名称", "提案名称", "建议编号", "提案编号", "会办单位", "答复文件标题", "答复标题", "答复正文",
+    "答复日期", "办理单位", "答复类别", "办理类别", "办复类别", "提案者", "附议人", "代表团",
+)
+_BREADCRUMB = re.compile(r"\S\s*(?:>>?|»|→|＞)\s*\S.*(?:>>?|»|→|＞)|^(?:当前栏目|本站位置|当前所在|您所在|所在栏目)")
+_FOOTER_CREDIT = re.compile(f"^[{CJK}]{{2,30}}(?:主办|承办|建设运营|运营维护|维护)$")
+_BARE_DATE = re.compile(r"^\d{4}[-年./]\d{1,2}[-月./]\d{1,2}日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$")
+_WEEKDAY_DATE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日\s*星期[一二三四五六日天]$")
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:gov\.cn|com|cn|net|org)\b", re.I)
+_DATE_ANY = re.compile(
+    r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{1,2}-\d{1,2}|^\d{7,8}$"
+    r"|[二〇○零一三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日"
+)
+UNIT_SUFFIX = re.compile(
+    f"[{CJK}）)]{{2,40}}(?:局|厅|廳|委|委员会|委員會|政府|办公室|辦公室|办|辦|中心|公司|集团|集團|街道|管委会"
+    r"|管委會|部|院|处|處|署|站|所|会|會"
+    r"|队|社|协会|联络组|[镇乡]人民政府)$"
+)
+_TITLE_WORDS = re.compile(r"答复|答覆|答復|复函|復函|的函|意见|意見|建议|建議|提案|议案|議案|会议|會議|號|号|摘要")
+_TITLE_SHAPE = re.compile(r"关于|關於|關于|对|對|答复|答覆|答復|复函|復函|函|意见|意見|摘要|号|號")
+_DOC_NUMBER = re.compile(r"〔\d{4}〕|\[\d{4}\]|\(\d{4}\)|（\d{4}）")
+_CATEGORY_LINE = re.compile(r"^[（(]?[ABC][)）]?(?:类)?$|[ABC]类|类\s*别")
+_CONTACT_LINE = re.compile(
+    r"联系|聯系|聯繫|经办|經辦|承办|承辦|签发|簽發|抄送|抄报|抄報|附件|附：|附:|电话|電話|盖章|领导|領導"
+    r"|公开|公開|此件|此致|敬礼|敬禮|类别|類別"
+)
+_FICTION_MARK = "示例（虚构）"
+
+
+@dataclass
+class CleanedText:
+    text: str
+    page_fields: dict[str, str] = field(default_factory=dict)
+    """Metadata harvested from page chrome (名称, 发布机构, 发布日期, 来源, 文号, …)."""
+    dropped: list[str] = field(default_factory=list)
+    """The lines removed, for inspection and tests."""
+    breaks: set[int] = field(default_factory=set)
+    """Indices of kept lines that had removed page chrome right before them: two lines that
+    look like one heading (an issuer above a title) only belong together without a break."""
+
+
+def clean_text(raw: str, page_title: str | None = None) -> CleanedText:
+    fields: dict[str, str] = {}
+    if page_title:
+        fields["页面标题"] = fold_spaces(page_title)
+    text = _normalise_characters(raw)
+    lines = [normalise_punctuation(fold_spaces(line)) for line in text.split("\n")]
+    lines = [_BULLET.sub("", _strip_table_pipes(line)) for line in lines]
+    lines = _split_glued(lines)
+    kept, dropped, breaks = _drop_boilerplate(lines, fields)
+    return CleanedText("\n".join(kept), fields, dropped, breaks)
+
+
+def _normalise_characters(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ZERO_WIDTH.sub("", text)
+    text = _HTML_COMMENT.sub("", text)
+    text = _LAYOUT_TAG.sub("", text)
+    text = text.replace("&nbsp;", " ").replace("&emsp;", " ").replace("&ensp;", " ")
+    text = PINYIN_ARTEFACT.sub("", text)
+    return _FULLWIDTH_ALNUM.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+
+
+def fold_spaces(line: str) -> str:
+    """One space at most, and none inside Chinese text (`答    复` → `答复` later, `邹振儒 代表`)."""
+    cjkish = f"[{CJK}{_CJK_PUNCT}：；，]"
+    segments = re.split(r"[ \t\u00a0\u2002-\u200a\u202f\u205f\u3000]{2,}", line.strip())
+    segments = [_SPACES.sub(" ", seg).strip() for seg in segments]
+    segments = [re.sub(f"(?<={cjkish}) (?={cjkish})", "", seg) for seg in segments if seg]
+    line = " ".join(segments)
+    line = re.sub(r"(?<=[年月]) (?=\d)|(?<=\d) (?=[年月日号])", "", line)
+    line = re.sub(r"(?<=[:：]) (?=\S)", "", line)
+    return line
+
+
+def _strip_table_pipes(line: str) -> str:
+    return line.strip("| ").strip() if line.startswith("|") or line.endswith("|") else line
+
+
+_SALUTATION_HEAD = re.compile(
+    r"^((?:问题答复|答复内容)[:：])?((?:尊敬的)?[^，。；：:\s]{1,40}(?:代表|委员|代表们|委员们|同志|委員|代表們)[:：])(?=\s*[您你贵])"
+)
+_GLUED_SCAN = re.compile(r"\s*扫一扫.*$")
+_GLUED_SOURCE = re.compile(
+    r"(?<=[日])\s*(?:(?:信息|文章|发布|發布)?[来來]源[:：].*|分享.*|打印.*|【打印.*|浏览.*|点击.*)$"
+)
+
+
+def _split_glued(lines: list[str]) -> list[str]:
+    """Split salutations glued to the body and strip page junk glued after a signature date."""
+    out: list[str] = []
+    for line in lines:
+        line = _GLUED_SOURCE.sub("", _GLUED_SCAN.sub("", line))
+        m = _SALUTATION_HEAD.match(line)
+        if m and len(line) > m.end() + 4:
+            if m.group(1):
+                out.append(m.group(1))
+            out.append(m.group(2))
+            out.append(line[m.end():].strip())
+        else:
+            out.append(line)
+    return out
+
+
+def _harvest(line: str, fields: dict[str, str]) -> str | None:
+    """Collect `key: value` pairs from a page-metadata line (several may be glued together).
+
+    Returns the key whose value is missing (a table that puts the value on the next line).
+    """
+    matches = list(_HARVEST_KEY_RE.finditer(line))
+    missing = None
+    for i, m in enumerate(matches):
+        key = re.sub(r"\s", "", next(g for g in m.groups() if g))
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(line)
+        value = re.split(r"【|\s{2,}|字体|字號|打印|浏览", line[m.end():end])[0].strip(" |:：")
+        if value and key not in fields:
+            fields[key] = value
+        missing = None if value else key
+    any_date = re.search(r"\d{4}[-年./]\d{1,2}[-月./]\d{1,2}日?", line)
+    if any_date and "页面日期" not in fields:
+        fields["页面日期"] = any_date.group(0)
+    return missing
+
+
+def is_spam(line: str) -> bool:
+    return sum(word in line for word in _SPAM_WORDS) >= 2
+
+
+def _is_boilerplate(line: str) -> bool:
+    compact = line.replace(" ", "")
+    if not compact or not re.search(rf"[{CJK}A-Za-z0-9]", compact):
+        return True
+    if is_spam(line) or _WEEKDAY_DATE.match(line):
+        return True
+    if any(fragment in line for fragment in _BOILERPLATE_FRAGMENTS) and (
+        len(compact) < 100 or "。" not in line
+    ):
+        return True
+    if compact.startswith(_BOILERPLATE_PREFIXES) and len(compact) < 60:
+        return True
+    if compact.startswith(_NEIGHBOUR_LINKS):
+        return True
+    if _BREADCRUMB.search(line) and len(compact) <= 100 and "。" not in line:
+        return True
+    tokens = line.split(" ")
+    return all(token in _NAV_WORDS for token in tokens)
+
+
+def _is_page_meta(line: str) -> bool:
+    if len(line) > 160:
+        return False
+    if _PAGE_LINE_START.match(line) or _PAGE_KEY_BARE.match(line):
+        return True
+    return len(_PAGE_KEY_RE.findall(line)) >= 2
+
+
+def is_title_like(line: str) -> bool:
+    return (
+        bool(_TITLE_WORDS.search(line) and _TITLE_SHAPE.search(line)) and 4 <= len(line) <= 120
+    )
+
+
+def _is_letter_line(line: str) -> bool:
+    """Lines that belong to a letter even though they carry no sentence punctuation."""
+    compact = line.replace(" ", "")
+    return bool(
+        _FICTION_MARK in line
+        or (_SENTENCE_PUNCT.search(line) and len(compact) >= 4)
+        or re.fullmatch(r"(?:的|提案的|建议的)?(?:答复|答覆|答復|复函|復函|答复函|的函|答复的函)", compact)
+        or _DATE_ANY.search(line)
+        or UNIT_SUFFIX.search(compact)
+        or is_title_like(compact)
+        or _DOC_NUMBER.search(line)
+        or _CATEGORY_LINE.search(compact)
+        or _CONTACT_LINE.search(compact)
+        or compact.startswith(RECORD_KEYS)
+        or re.fullmatch(r"[ABC]|公开|同意公开|不公开", compact)
+        or re.search(r"(代表|委员|委員|代表們|代表们|委员们|同志)$", compact)
+        or _is_salutation(line)
+    )
+
+
+def _looks_like_nav(line: str) -> bool:
+    compact = line.replace(" ", "")
+    if _URL.search(line):
+        return True
+    if _is_letter_line(line):
+        return False
+    tokens = [t for t in line.split(" ") if t]
+    return len(tokens) >= 3 or len(compact) < 40
+
+
+def _drop_boilerplate(
+    lines: list[str], fields: dict[str, str]
+) -> tuple[list[str], list[str], set[int]]:
+    """Kept lines, dropped lines, and the kept lines that had page chrome cut out just before them."""
+    kept: list[tuple[int, str]] = []
+    dropped: list[str] = []
+    pending_key: str | None = None
+    for n, line in enumerate(lines):
+        if not line:
+            continue
+        compact = line.replace(" ", "")
+        if compact.startswith(_TAIL_MARKERS) and _after_letter([k for _, k in kept]):
+            dropped.extend(rest for rest in lines[n:] if rest)
+            break
+        if (
+            pending_key
+            and len(line) <= 30
+            and not _SENTENCE_PUNCT.search(line)
+            and not _is_page_meta(line)
+            and not is_title_like(line)
+        ):
+            fields.setdefault(pending_key, line)
+            pending_key = None
+            dropped.append(line)
+            continue
+        pending_key = None
+        if _is_page_meta(line):
+            pending_key = _harvest(line, fields)
+            dropped.append(line)
+        elif _is_boilerplate(line) or _FOOTER_CREDIT.match(compact):
+            _harvest(line, fields)
+            dropped.append(line)
+        else:
+            kept.append((n, line))
+    texts = [line for _, line in kept]
+    # Header zone: before the salutation or the first real paragraph.
+    body_start = next(
+        (i for i, line in enumerate(texts) if _is_salutation(line) or _is_paragraph(line)),
+        len(texts),
+    )
+    # Footer zone: after the last line that belongs to a letter.
+    last = max((i for i, line in enumerate(texts) if _is_letter_line(line)), default=-1)
+    out: list[tuple[int, str]] = []
+    for i, (n, line) in enumerate(kept):
+        in_zone = i < body_start or i > last
+        follows_record_key = i > 0 and texts[i - 1].replace(" ", "").rstrip("：:") in RECORD_KEYS
+        if i < body_start and not follows_record_key and _BARE_DATE.match(line):
+            _harvest(line, fields)
+            dropped.append(line)
+        elif in_zone and not follows_record_key and _looks_like_nav(line):
+            dropped.append(line)
+        else:
+            out.append((n, line))
+    breaks = {
+        i for i in range(1, len(out))
+        if any(lines[k] for k in range(out[i - 1][0] + 1, out[i][0]))
+    }
+    return [line for _, line in out], dropped, breaks
+
+
+def _after_letter(kept: list[str]) -> bool:
+    """True once the text so far holds a letter body (so a 上一篇 list is trailing chrome)."""
+    return any(_is_paragraph(line) for line in kept)
+
+
+def _is_salutation(line: str) -> bool:
+    compact = line.replace(" ", "")
+    return bool(
+        re.fullmatch(r"(?:尊敬的)?[^，。；]{1,60}?(?:您好|你好)?[:：]", compact)
+        and not compact.startswith(RECORD_KEYS)
+        and (re.search(r"(代表|委员|委員|同志|先生|女士|代表們|委员们|代表们)(?:您好|你好)?[:：]$", compact)
+             or UNIT_SUFFIX.search(compact[:-1]))
+    )
+
+
+def _is_paragraph(line: str) -> bool:
+    return len(line) >= 40 and bool(re.search("[。，,]", line)) and not _is_page_meta(line)
+
+
+_ASCII_TO_FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
+_CJK_CONTEXT = re.compile(f"[{CJK}{_CJK_PUNCT}]")
+
+
+def normalise_punctuation(line: str) -> str:
+    """Half-width `,;:?!()` beside Chinese text become full-width; `10:12`, `2,222.35` stay."""
+    chars = list(line)
+    n = len(chars)
+    for i, ch in enumerate(chars):
+        if ch in _ASCII_TO_FULL:
+            prev = chars[i - 1] if i > 0 else ""
+            nxt = chars[i + 1] if i + 1 < n else ""
+            if prev.isdigit() and nxt.isdigit():
+                continue
+            if _CJK_CONTEXT.match(prev or " ") or _CJK_CONTEXT.match(nxt or " ") or (
+                not nxt and ch in ":："
+            ):
+                chars[i] = _ASCII_TO_FULL[ch]
+    line = "".join(chars)
+    return _full_width_parens(line)
+
+
+def _full_width_parens(line: str) -> str:
+    chars = list(line)
+    stack: list[int] = []
+    for i, ch in enumerate(chars):
+        if ch == "(":
+            stack.append(i)
+        elif ch == ")" and stack:
+            j = stack.pop()
+            inner = "".join(chars[j + 1 : i])
+            before = chars[j - 1] if j > 0 else ""
+            if _CJK_CHAR.search(inner) or _CJK_CHAR.match(before or " "):
+                chars[j], chars[i] = "（", "）"
+    return "".join(chars)

@@ -1,0 +1,64 @@
+"""Dates as letters write them, including the damaged forms web captures produce.
+
+`2017年8月9日`, `2017-08-28`, `二○一一年五月十日`, `2019年 10月14日`, and digits whose 年/月/日
+were lost on the way (`20211026`, `2017821`). Everything becomes ISO `YYYY-MM-DD`, or None
+when the string does not hold a real calendar date.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "O": 0, "Ｏ": 0, "一": 1, "二": 2, "三": 3, "四": 4,
+              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+YMD = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?")
+CN_YMD = re.compile(
+    r"([〇○零一二三四五六七八九OＯ]{4})\s*年\s*([一二三四五六七八九十]{1,2})\s*月"
+    r"\s*([一二三四五六七八九十]{1,3})\s*日"
+)
+DIGITS_ONLY = re.compile(r"(?<!\d)(\d{7,8})(?!\d)")
+DATE_PATTERN = re.compile(f"{YMD.pattern}|{CN_YMD.pattern}")
+
+
+def _cn_number(text: str) -> int:
+    """一..三十一 as written in dates (十 = 10, 二十三 = 23)."""
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
+    return _CN_DIGITS[text]
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
+    if not 1900 <= year <= 2100:
+        return None
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_date(text: str) -> str | None:
+    """The first date in `text`, as ISO; None if there is none."""
+    m = YMD.search(text)
+    if m:
+        return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    m = CN_YMD.search(text)
+    if m:
+        year = int("".join(str(_CN_DIGITS[c]) for c in m.group(1)))
+        return _iso(year, _cn_number(m.group(2)), _cn_number(m.group(3)))
+    m = DIGITS_ONLY.search(text)
+    if m:
+        return parse_glued_digits(m.group(1))
+    return None
+
+
+def parse_glued_digits(digits: str) -> str | None:
+    """`20211026` → 2021-10-26; `2017821` → 2017-08-21 (the only valid reading of 8/21, 82/1)."""
+    year, rest = int(digits[:4]), digits[4:]
+    if len(rest) == 4:
+        return _iso(year, int(rest[:2]), int(rest[2:]))
+    readings = {_iso(year, int(rest[:1]), int(rest[1:])), _iso(year, int(rest[:2]), int(rest[2:]))}
+    readings.discard(None)
+    return readings.pop() if len(readings) == 1 else None
