@@ -1,0 +1,85 @@
+"""Shared fixtures. Keep each section self-contained; add new ones under their own heading."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from index.settings import Settings
+
+# ---------------------------------------------------------------------------------------------
+# Chroma: a real server subprocess, and Settings for both backends
+# ---------------------------------------------------------------------------------------------
+
+CHROMA_START_TIMEOUT = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _chroma_answers(host: str, port: int) -> bool:
+    # No proxy: a proxy from the environment must not swallow requests to 127.0.0.1.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"http://{host}:{port}/api/v2/heartbeat", timeout=1) as resp:
+            return bool(resp.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """A real `chroma run` server for the whole session; yields (host, port)."""
+    exe = Path(sys.executable).parent / "chroma"
+    if not exe.exists():
+        pytest.fail(f"chroma console script not found next to {sys.executable}")
+    root = tmp_path_factory.mktemp("chroma-server")
+    host, port = "127.0.0.1", _free_port()
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    with (root / "server.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [str(exe), "run", "--path", str(root / "db"), "--host", host, "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        try:
+            deadline = time.monotonic() + CHROMA_START_TIMEOUT
+            while not _chroma_answers(host, port):
+                if proc.poll() is not None:
+                    pytest.fail(f"chroma server exited ({proc.returncode}); see {root}/server.log")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"chroma server did not answer in {CHROMA_START_TIMEOUT:.0f} s")
+                time.sleep(0.1)
+            yield host, port
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(params=["embedded", "server"])
+def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for a fresh, empty index on each backend (own data dir and collection name)."""
+    collection = f"t{uuid.uuid4().hex[:12]}"
+    if request.param == "server":
+        host, port = request.getfixturevalue("chroma_server")
+        return Settings(
+            data_dir=tmp_path, collection=collection, chroma_host=host, chroma_port=port
+        )
+    return Settings(data_dir=tmp_path, collection=collection, chroma_host=None)
