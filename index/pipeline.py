@@ -1,0 +1,288 @@
+"""Letters on disk → the index, without ever losing, duplicating or half-writing a letter.
+
+Each file gets a content version (a hash of its bytes and of how we parse and chunk); a letter
+whose version is already committed is skipped, a changed one gets new chunks under its new
+version, and only then is its record committed and the old chunks dropped (see
+`index.store`). Leftovers of a run that was killed are collected at the start of the next
+one. Chunks of many letters are embedded and written together: one batch of Chroma calls per
+few hundred chunks, not three per letter, keeps ingest close to the speed of the model itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from index.chunk import Chunk, chunk_letter
+from index.embed import Embedder
+from index.letter import ReplyLetter, parse_loaded
+from index.load import SUPPORTED_SUFFIXES, LoadError, load_bytes
+from index.settings import Settings
+from index.store import ChunkStore, LetterRecord, MetaValue, StoreError
+
+PIPELINE_VERSION = "1"
+"""Bump when parsing or chunking changes what a letter turns into: every letter is redone."""
+
+Status = Literal["added", "updated", "unchanged", "failed", "removed"]
+STATUS_ZH: dict[Status, str] = {
+    "added": "新增", "updated": "更新", "unchanged": "未变", "failed": "失败", "removed": "移除",
+}
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: Status
+    letter_id: str | None = None
+    chunks: int = 0
+    reason: str = ""
+
+
+@dataclass
+class IngestReport:
+    results: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+    embedded_chunks: int = 0
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failures(self) -> list[FileResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    def summary_zh(self) -> str:
+        parts = [f"{STATUS_ZH[s]} {self.count(s)}" for s in ("added", "updated", "unchanged", "failed")]
+        if self.count("removed"):
+            parts.append(f"移除 {self.count('removed')}")
+        done = self.count("added") + self.count("updated")
+        rate = ""
+        if self.seconds > 0 and done:
+            rate = f"，{done / self.seconds:.1f} 封/秒，{self.embedded_chunks / self.seconds:.1f} 块/秒"
+        return "，".join(parts) + f"（用时 {self.seconds:.1f} 秒{rate}）"
+
+
+Progress = Callable[[int, int], None]
+"""Called with (files handled, chunks embedded so far) as files are skipped, fail or get committed."""
+
+
+def discover(paths: Sequence[Path]) -> list[Path]:
+    """Files named on the command line as they are; folders searched for letters, recursively."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                p for p in sorted(path.rglob("*"))
+                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
+            )
+        else:
+            found.append(path)
+    seen: set[Path] = set()
+    unique = []
+    for p in found:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def content_version(data: bytes, settings: Settings) -> str:
+    recipe = f"{PIPELINE_VERSION}|{settings.chunk_max_chars}|{settings.chunk_overlap_chars}|".encode()
+    return hashlib.sha256(recipe + data).hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def ingest_lock(settings: Settings) -> Iterator[None]:
+    """One ingest at a time per data directory: a second one would collect the first one's
+    uncommitted chunks as garbage."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with (settings.data_dir / "ingest.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError("另一个导入任务正在进行，请等它结束后再试。") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass
+class _Pending:
+    path: Path
+    letter: ReplyLetter
+    version: str
+    chunks: list[Chunk]
+    status: Status
+
+
+def _letter_meta(letter: ReplyLetter) -> dict[str, MetaValue]:
+    return {
+        "issuer": letter.issuer or "",
+        "year": letter.year or -1,
+        "channel": letter.channel,
+        "date": letter.date or "",
+    }
+
+
+def _record(item: _Pending) -> LetterRecord:
+    letter = item.letter
+    return LetterRecord(
+        id=letter.id,
+        version=item.version,
+        source=str(item.path.resolve()),
+        title=letter.title or letter.suggestion_title or letter.id,
+        issuer=letter.issuer or "",
+        date=letter.date or "",
+        year=letter.year or -1,
+        channel=letter.channel,
+        n_chunks=len(item.chunks),
+        content_hash=item.version,
+        payload=letter.model_dump_json(exclude={"text"}),
+        text=letter.text,
+    )
+
+
+class _IdAllocator:
+    """Letter ids are file stems; the same path keeps its id, another file with a taken stem
+    gets `stem-2`, `stem-3`, …"""
+
+    def __init__(self, records: Sequence[LetterRecord]) -> None:
+        self.by_source = {r.source: r for r in records}
+        self.taken = {r.id for r in records}
+
+    def id_for(self, path: Path) -> tuple[str, LetterRecord | None]:
+        existing = self.by_source.get(str(path.resolve()))
+        if existing is not None:
+            return existing.id, existing
+        stem, n = path.stem, 2
+        candidate = stem
+        while candidate in self.taken:
+            candidate = f"{stem}-{n}"
+            n += 1
+        self.taken.add(candidate)
+        return candidate, None
+
+
+def ingest(
+    paths: Sequence[Path],
+    settings: Settings,
+    store: ChunkStore,
+    embedder: Embedder,
+    *,
+    prune: bool = False,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+    batch_chunks: int = 128,
+) -> IngestReport:
+    start = time.perf_counter()
+    report = IngestReport()
+    with ingest_lock(settings):
+        if rebuild:
+            store.reset()
+        store.collect_garbage()
+        ids = _IdAllocator(store.letters())
+        pending: list[_Pending] = []
+
+        def tell() -> None:
+            if progress:
+                progress(len(report.results), report.embedded_chunks)
+
+        def flush() -> None:
+            if pending:
+                _write_batch(pending, store, embedder)
+                for item in pending:
+                    report.results.append(
+                        FileResult(str(item.path), item.status, item.letter.id, len(item.chunks))
+                    )
+                report.embedded_chunks += sum(len(item.chunks) for item in pending)
+                pending.clear()
+                tell()
+
+        for path in discover(paths):
+            item = _prepare(path, settings, ids)
+            if isinstance(item, FileResult):
+                report.results.append(item)
+                tell()
+                continue
+            pending.append(item)
+            if sum(len(p.chunks) for p in pending) >= batch_chunks:
+                flush()
+        flush()
+        if prune:
+            report.results.extend(prune_missing(store))
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _prepare(path: Path, settings: Settings, ids: _IdAllocator) -> _Pending | FileResult:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return FileResult(str(path), "failed", reason=f"无法读取文件（{exc.strerror or exc}）")
+    version = content_version(data, settings)
+    letter_id, existing = ids.id_for(path)
+    if existing is not None and existing.version == version:
+        return FileResult(str(path), "unchanged", letter_id, existing.n_chunks)
+    try:
+        loaded = load_bytes(data, path)
+        letter = parse_loaded(loaded, source=str(path.resolve()), letter_id=letter_id)
+    except LoadError as exc:
+        return FileResult(str(path), "failed", letter_id, reason=exc.reason)
+    except Exception as exc:  # one broken letter never stops the batch
+        return FileResult(str(path), "failed", letter_id, reason=f"解析失败（{type(exc).__name__}: {exc}）")
+    chunks = chunk_letter(
+        letter, version, max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap_chars
+    )
+    if not chunks:
+        return FileResult(str(path), "failed", letter_id, reason="清理网页内容后没有找到答复正文")
+    return _Pending(path, letter, version, chunks, "added" if existing is None else "updated")
+
+
+def _write_batch(batch: list[_Pending], store: ChunkStore, embedder: Embedder) -> None:
+    chunks = [c for item in batch for c in item.chunks]
+    vectors = embedder.embed_documents([c.embed_text for c in chunks])
+    store.put_chunks(
+        chunks, vectors, meta_by_letter={item.letter.id: _letter_meta(item.letter) for item in batch}
+    )
+    letter_vectors = []
+    pos = 0
+    for item in batch:
+        mean = vectors[pos:pos + len(item.chunks)].mean(axis=0)
+        letter_vectors.append(mean / (np.linalg.norm(mean) or 1.0))
+        pos += len(item.chunks)
+    store.commit_letters([_record(item) for item in batch], np.stack(letter_vectors))
+    for item in batch:
+        if item.status == "updated":
+            store.drop_stale_chunks(item.letter.id, item.version)
+
+
+def remove(letter_ids: Sequence[str], settings: Settings, store: ChunkStore) -> list[FileResult]:
+    results = []
+    with ingest_lock(settings):
+        for letter_id in letter_ids:
+            record = store.letter(letter_id)
+            if store.remove_letter(letter_id):
+                results.append(FileResult(record.source if record else letter_id, "removed", letter_id))
+            else:
+                results.append(FileResult(letter_id, "failed", letter_id, reason="索引中没有这封答复"))
+    return results
+
+
+def prune_missing(store: ChunkStore) -> list[FileResult]:
+    """Remove letters whose source file is gone."""
+    results = []
+    for record in store.letters():
+        if not Path(record.source).exists():
+            store.remove_letter(record.id)
+            results.append(FileResult(record.source, "removed", record.id, record.n_chunks))
+    return results
