@@ -258,7 +258,8 @@ def extract_title(
         title = suggestion_lines[0] if suggestion_lines else suggestion or attached
     opening = "\n".join(lines[:12])
     quoted = re.search(r"(?:提出的?|提交的?)[^《“\n]{0,10}[《“]([^《》“”\n]{4,80})[》”]", opening)
-    suggestion_title = suggestion or (quoted.group(1) if quoted else None)
+    bare = re.search(r"提出(?:的)?(关于[^，。；\n《》“”]{4,60}?的(?:建议|提案|意见|议案))", opening)
+    suggestion_title = suggestion or (quoted.group(1) if quoted else bare.group(1) if bare else None)
     return title, suggestion_title
 
 
