@@ -17,10 +17,11 @@ import math
 import re
 from dataclasses import dataclass, field
 
+import jieba.posseg as posseg
 from pydantic import BaseModel, Field
 
 from assistant.citation import Citation, chinese_date, display_title, make_citation, section_at, section_key
-from assistant.question import Kind, Question
+from assistant.question import QUESTION_WORDS, Kind, Question
 from assistant.retrieve import Passage, Retrieval
 from index.bm25 import ChineseTokenizer
 from index.dates import DATE_PATTERN, parse_date
@@ -202,6 +203,10 @@ class _Scorer:
             if 1 <= snapshot.letter_count(core) <= self.calibration.specific_letters:
                 self.specific.add(core)
 
+    def weight_of(self, word: str) -> float:
+        bm25 = self.retrieval.snapshot.bm25
+        return bm25.idf(word) or self._subword_idf(word) or math.log1p((len(bm25) + 0.5) / 0.5)
+
     def _subword_idf(self, word: str) -> float:
         bm25 = self.retrieval.snapshot.bm25
         return max((bm25.idf(sub) for sub in self.tokenizer.subwords(word)), default=0.0)
@@ -353,6 +358,8 @@ def gather_evidence(
     calibration = calibration or Calibration()
     scorer = _Scorer(question, retrieval, tokenizer, calibration)
     snapshot = retrieval.snapshot
+    if question.is_list:
+        passages = max(passages, 30)
     about_letter = bool(_ABOUT_LETTER.search(question.text))
     now = bool(re.search(r"现在|目前|现状|进展|到哪一步|什么程度", question.text))
     seen: set[tuple[str, int, int]] = set()
@@ -477,8 +484,8 @@ def answer_from_evidence(
     calibration: Calibration,
     tokenizer: ChineseTokenizer | None = None,
 ) -> tuple[bool, str, list[Citation]]:
-    if question.is_list:
-        return _list_answer(retrieval, evidence, calibration)
+    if tokenizer is not None and question.is_list:
+        return _list_answer(question, retrieval, evidence, calibration, tokenizer)
     if tokenizer is not None:
         fact = _letter_fact(question, retrieval, tokenizer)
         if fact is not None:
@@ -528,23 +535,69 @@ def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
+_LIST_WORDS = re.compile(
+    r"哪些|哪几份|哪几封|哪几个|有哪些|是哪些|答复|复函|回复|信件|涉及到?|提到了?|提及|谈到|说到|是关于|关于|有关|"
+    r"代表委员|代表|委员|建议|提案|某条|某个|某些|方面|问题|的|了|是|中|里|呢|吗|[？?。]"
+)
+_ALTERNATIVE = re.compile(r"、|或者|或是|或|以及|及|和|与|，|,")
+
+
+def list_topics(question: Question, tokenizer: ChineseTokenizer) -> list[list[str]]:
+    """The things a 哪些答复… question lists letters for; alternatives (`村卫生室、乡镇卫生院或社区
+    卫生服务中心`) each count on their own."""
+    core = _LIST_WORDS.sub(" ", question.text)
+    topics = []
+    for part in _ALTERNATIVE.split(core):
+        tagged = [
+            (w, flag) for w, flag in posseg.cut(tokenizer.normalize(part)) if len(w) >= 2 and w not in QUESTION_WORDS
+        ]
+        # The things named carry the topic; verbs like 修建 / 覆盖 vary from letter to letter.
+        nouns = [w for w, flag in tagged if flag.startswith(("n", "vn", "j", "l"))]
+        words = nouns or [w for w, _ in tagged]
+        if words:
+            topics.append(words)
+    return topics
+
+
 def _list_answer(
-    retrieval: Retrieval, evidence: list[Evidence], calibration: Calibration
+    question: Question,
+    retrieval: Retrieval,
+    evidence: list[Evidence],
+    calibration: Calibration,
+    tokenizer: ChineseTokenizer,
 ) -> tuple[bool, str, list[Citation]]:
-    best_by_letter: dict[str, Evidence] = {}
+    scorer = _Scorer(question, retrieval, tokenizer, calibration)
+    topics = [
+        {w: scorer.weights.get(w) or scorer.weight_of(w) for w in topic} for topic in list_topics(question, tokenizer)
+    ]
+    if not topics:
+        return False, NOT_FOUND, []
+    best_by_letter: dict[str, tuple[float, bool, int, Evidence]] = {}
     for e in evidence:
         if e.section == "courtesy":
             continue
-        if e.letter_id not in best_by_letter or best_by_letter[e.letter_id].score < e.score:
-            best_by_letter[e.letter_id] = e
+        hay = scorer.norm(e.text)
+        # A topic counts when its rarest word is there, or nearly all of it is said otherwise.
+        cover = max(
+            c for topic in topics
+            if (c := scorer.coverage(topic, hay)) >= 0.8 or max(topic, key=topic.__getitem__) in hay
+        ) if any(
+            scorer.coverage(topic, hay) >= 0.8 or max(topic, key=topic.__getitem__) in hay for topic in topics
+        ) else 0.0
+        restating = bool(re.search(r"您提出|你提出|你们提出|您们提出|收悉", e.text))
+        key = (round(cover, 1), not restating and e.section not in ("restatement", "preamble"), -e.start)
+        current = best_by_letter.get(e.letter_id)
+        if current is None or key > current[:3]:
+            best_by_letter[e.letter_id] = (*key, e)
+    rank = {p.letter_id: i for i, p in reversed(list(enumerate(retrieval.passages)))}
     chosen = sorted(
-        (e for e in best_by_letter.values() if e.coverage >= calibration.list_min_coverage),
-        key=lambda e: -e.score,
+        (v for v in best_by_letter.values() if v[0] >= calibration.list_min_coverage),
+        key=lambda v: (-v[0], rank.get(v[3].letter_id, 99)),
     )[: calibration.max_list]
     if not chosen:
         return False, NOT_FOUND, []
     lines, citations = [], []
-    for i, e in enumerate(chosen, start=1):
+    for i, (*_, e) in enumerate(chosen, start=1):
         letter = retrieval.snapshot.letters[e.letter_id]
         citation = make_citation(i, letter, e.start, e.end)
         citations.append(citation)

@@ -21,7 +21,7 @@ from assistant.answer import (
 )
 from assistant.chat import Rewrite, Turn, rewrite_rules
 from assistant.library import Library
-from assistant.question import Question, analyse
+from assistant.question import Question, analyse, question_kind
 from assistant.retrieve import Filters, Retrieval, retrieve
 from index.embed import Embedder, load_embedder
 from index.letter import ReplyLetter
@@ -94,8 +94,10 @@ class ReplyQA:
         """Everything an extractive answer is decided from (also for looking into a bad answer)."""
         tokenizer = self.library.tokenizer
         rewrite = rewrite_rules(question, list(history), tokenizer, self._specific)
+        listing = question_kind(rewrite.query) == "list"
         retrieval = retrieve(
-            rewrite.query, self.library, self.embedder, filters=filters, prefer_letters=rewrite.prefer_letters
+            rewrite.query, self.library, self.embedder, filters=filters, prefer_letters=rewrite.prefer_letters,
+            top_k=30 if listing else 10,
         )
         analysed = analyse(
             rewrite.query, tokenizer, kind=rewrite.kind, asked=rewrite.asked, required=rewrite.required
