@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import jieba.posseg as posseg
+import numpy as np
 from pydantic import BaseModel, Field
 
 from assistant.citation import Citation, chinese_date, display_title, make_citation, section_at, section_key
@@ -121,6 +123,11 @@ class Calibration:
 
     min_score: float = 0.45
     list_min_coverage: float = 0.6
+    rescue_min_coverage: float = 0.2
+    rescue_max_rank: int = 5
+    """A reworded question whose words the letter does not share may still be answered by a
+    valid sentence of the top passages if it ranks among the first few by meaning (dense
+    similarity to the question) and shares at least a little wording."""
     max_list: int = 6
     specific_letters: int = 2
     """A word in at most this many letters names something specific (a place, a project)."""
@@ -477,6 +484,30 @@ def _letter_fact(
     return True, f"《{display_title(letter)}》的{what}：“{citation.quote}”[1]", [citation]
 
 
+def dense_rescue(
+    question: Question,
+    retrieval: Retrieval,
+    evidence: list[Evidence],
+    calibration: Calibration,
+    embed_documents: Callable[[list[str]], np.ndarray],
+) -> Evidence | None:
+    """The answer to a reworded question when word overlap found none: rank the sentences of
+    the best passages by meaning and take the first valid one, if it ranks high enough."""
+    if question.is_list or retrieval.query_vector is None:
+        return None
+    pool = [e for e in evidence if e.passage_rank <= 3][:16]
+    if not any(e.valid and e.coverage >= calibration.rescue_min_coverage for e in pool):
+        return None
+    sims = embed_documents([e.text for e in pool]) @ retrieval.query_vector
+    order = sorted(range(len(pool)), key=lambda i: -float(sims[i]))
+    for i in order[: calibration.rescue_max_rank]:
+        e = pool[i]
+        if e.valid and e.coverage >= calibration.rescue_min_coverage and e.passage_rank <= 2:
+            e.score = max(e.score, calibration.min_score)
+            return e
+    return None
+
+
 def answer_from_evidence(
     question: Question,
     retrieval: Retrieval,
@@ -584,7 +615,7 @@ def _list_answer(
         ) if any(
             scorer.coverage(topic, hay) >= 0.8 or max(topic, key=topic.__getitem__) in hay for topic in topics
         ) else 0.0
-        restating = bool(re.search(r"您提出|你提出|你们提出|您们提出|收悉", e.text))
+        restating = bool(re.search(r"(?:您|你)们?.{0,24}提出|收悉", scorer.tokenizer.normalize(e.text)))
         key = (round(cover, 1), not restating and e.section not in ("restatement", "preamble"), -e.start)
         current = best_by_letter.get(e.letter_id)
         if current is None or key > current[:3]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
@@ -75,6 +76,8 @@ class Retrieval:
     query: str
     passages: list[Passage]
     snapshot: Snapshot
+    query_vector: np.ndarray | None = None
+    """The dense embedding of the query, kept for comparing candidate sentences with it."""
 
 
 def fuse(rankings: list[list[str]], weights: list[float] | None = None, k: int = RRF_K) -> dict[str, float]:
@@ -110,8 +113,9 @@ def retrieve(
     where: dict[str, Any] | None = None
     if allowed is not None:
         where = {"letter_id": {"$in": sorted({snapshot.chunks[c].letter_id for c in allowed})}}
+    vector = embedder.embed_query(query)
     dense = [
-        chunk.id for chunk, _ in library.store.query(embedder.embed_query(query), depth, where=where)
+        chunk.id for chunk, _ in library.store.query(vector, depth, where=where)
         if chunk.id in snapshot.chunks and (allowed is None or chunk.id in allowed)
     ]
     sparse = [cid for cid, _ in snapshot.bm25.search(query, depth, allowed_ids=allowed) if cid in snapshot.chunks]
@@ -127,7 +131,7 @@ def retrieve(
         [(snapshot.chunks[cid], scores[cid], dense_rank.get(cid), sparse_rank.get(cid)) for cid in ranked],
         snapshot,
     )
-    return Retrieval(query, passages[:top_k], snapshot)
+    return Retrieval(query, passages[:top_k], snapshot, vector)
 
 
 def _merge(

@@ -13,6 +13,7 @@ from assistant.answer import (
     Calibration,
     Evidence,
     answer_from_evidence,
+    dense_rescue,
     gather_evidence,
     leads,
     not_found_text,
@@ -115,6 +116,12 @@ class ReplyQA:
         found, text, citations = answer_from_evidence(
             analysed, retrieval, evidence, self.calibration, self.library.tokenizer
         )
+        if not found:
+            rescued = dense_rescue(analysed, retrieval, evidence, self.calibration, self.embedder.embed_documents)
+            if rescued is not None:
+                found, text, citations = answer_from_evidence(
+                    analysed, retrieval, [rescued], self.calibration, self.library.tokenizer
+                )
         answer = Answer(
             question=question,
             query=rewrite.query,
