@@ -296,7 +296,8 @@ class _Scorer:
 
     def years_ok(self, sentence: str, paragraph: str) -> bool:
         """A question naming a year is answered by a sentence about that year: the year is in the
-        sentence or earlier in its paragraph, and the sentence names no other year only."""
+        sentence, or in its paragraph or section headings (`（二）2023年建设计划` above its
+        items), and the sentence's number is not another year's."""
         wanted = set(self.question.years)
         if not wanted:
             return True
@@ -397,7 +398,7 @@ def gather_evidence(
                 asked_coverage=scorer.coverage(scorer.asked_weights, hay + "|" + heading),
                 type_ok=scorer.type_ok(simple, hay, scorer.tokenizer.normalize(paragraph[:8])),
                 focus_ok=scorer.focus_ok(simple, hay),
-                year_conflict=not scorer.years_ok(simple, paragraph),
+                year_conflict=not scorer.years_ok(simple, paragraph + "|" + heading),
                 missing=tuple(
                 w for w in (*scorer.specific, *question.required)
                 if w not in hay and w not in identity and w not in heading

