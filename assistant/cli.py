@@ -227,6 +227,73 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return 2
 
 
+# --- conversation in the terminal ------------------------------------------------------------
+def cmd_chat(args: argparse.Namespace) -> int:
+    from assistant.answer import Answer
+    from assistant.citation import references_block
+
+    app = _open(args)
+    turns = []
+    print("答复问答助手（输入问题后回车；“/新对话”重新开始，“/退出”或 Ctrl+D 结束）")
+    try:
+        while True:
+            try:
+                question = input("\n问：").strip()
+            except EOFError:
+                print()
+                break
+            if not question:
+                continue
+            if question in ("/退出", "/exit", "/quit"):
+                break
+            if question in ("/新对话", "/new"):
+                turns.clear()
+                print("已开始新对话。")
+                continue
+            print("答：", end="", flush=True)
+            answer = None
+            for piece in app.stream(question, turns):
+                if isinstance(piece, Answer):
+                    answer = piece
+                else:
+                    print(piece, end="", flush=True)
+            print()
+            if answer is not None:
+                if answer.citations:
+                    print("\n引用：\n" + references_block(answer.citations))
+                turns.append(app.turn_of(answer))
+    except KeyboardInterrupt:
+        print()
+    finally:
+        app.close()
+    return 0
+
+
+# --- benchmarks ------------------------------------------------------------------------------
+DEFAULT_BENCH_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "letters"
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from assistant.bench import bench_ask, bench_ingest, ingest_table
+
+    settings = _settings(args)
+    folder = Path(args.corpus) if args.corpus else DEFAULT_BENCH_CORPUS
+    if not folder.is_dir():
+        print(f"错误：找不到答复文件夹 {folder}（用 --corpus 指定）。", file=sys.stderr)
+        return 2
+    if args.what == "ingest":
+        figures = bench_ingest(folder, settings)
+        print(ingest_table(figures))
+    else:
+        questions = Path(args.questions)
+        figures = bench_ask(folder, questions, settings)
+        print(f"{figures['questions']} 个问题：首个 {figures['first_ms']:.0f} 毫秒；其余中位数 "
+              f"{figures['median_ms']:.0f} 毫秒，p95 {figures['p95_ms']:.0f} 毫秒\n机器：{figures['machine']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0
+
+
 # --- the page --------------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
@@ -307,6 +374,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max", action="append", default=[], metavar="指标=数值",
                    help="越低越好的指标的上限：false_refusal_rate、latency_p50_ms、latency_p95_ms")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("chat", help="在终端里连续对话（支持追问）")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("bench", help="性能测试：导入吞吐量或提问延迟")
+    p.add_argument("what", choices=("ingest", "ask"), help="ingest：导入吞吐量；ask：提问延迟")
+    p.add_argument("--corpus", help="答复文件夹（默认 ../shared/corpus/letters）")
+    p.add_argument("--questions", default=str(Path(__file__).resolve().parents[1] / "eval" / "corpus.jsonl"),
+                   help="bench ask 用的问题文件（JSONL）")
+    p.add_argument("--json", help="把结果另存为 JSON")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("serve", help="启动问答网页（默认只在本机 127.0.0.1 上）")
     p.add_argument("--host", help="监听地址（默认 127.0.0.1；0.0.0.0 表示对局域网开放）")
