@@ -44,7 +44,9 @@ class Library:
     def __init__(self, settings: Settings, store: ChunkStore, tokenizer: ChineseTokenizer | None = None) -> None:
         self.settings = settings
         self.store = store
-        self.tokenizer = tokenizer or ChineseTokenizer(cache_dir=default_cache_dir(settings))
+        self.tokenizer = tokenizer or ChineseTokenizer(
+            bigrams=settings.bm25_bigrams, cache_dir=default_cache_dir(settings)
+        )
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
 
