@@ -29,7 +29,8 @@ system-deps:
 	fi
 
 run: setup
-	$(BIN)/replyqa parse samples/letters/*
+	$(BIN)/replyqa ingest samples/letters
+	$(BIN)/replyqa serve
 
 test: setup system-deps
 	$(BIN)/pytest
