@@ -556,8 +556,8 @@ class ChunkStore:
             committed = dict(self._committed)
             if not committed:
                 return []
-            total = self._chunks.count()
-            fetch = min(total, max(2 * k, k + 20))
+            fetch = max(2 * k, k + 20)  # Chroma answers n_results beyond its size with what it has
+            total: int | None = None
             while fetch > 0:
                 res = self._chunks.query(
                     query_embeddings=vector,
@@ -575,7 +575,10 @@ class ChunkStore:
                     if chunk is None or committed.get(chunk.letter_id) != chunk.version:
                         continue
                     hits.append((chunk, float(np.clip(1.0 - dists[i], -1.0, 1.0))))
-                if len(hits) >= k or len(ids) < fetch or fetch >= total:
+                if len(hits) >= k or len(ids) < fetch:
+                    return hits[:k]
+                total = self._chunks.count() if total is None else total
+                if fetch >= total:
                     return hits[:k]
                 fetch = min(total, fetch * 4)
         return []
