@@ -42,7 +42,7 @@ SRC = HERE / "src"
 LETTERS = HERE / "letters"
 BROKEN = HERE / "broken"
 
-FIXED_DATE = dt.datetime(2025, 1, 1, 0, 0, 0, tzinfo=dt.timezone.utc)
+FIXED_DATE = dt.datetime(2025, 1, 1, 0, 0, 0, tzinfo=dt.UTC)
 
 FONT_CANDIDATES = [
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
