@@ -21,7 +21,7 @@ import shutil
 import struct
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -608,18 +608,28 @@ class Embedder:
         dim = get_dim() if get_dim else model.get_sentence_embedding_dimension()
         self.dimension = int(dim) if dim else int(self.embed_query("维度").shape[0])
 
-    def embed_documents(self, texts: list[str]) -> np.ndarray:
+    def embed_documents(self, texts: list[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        """Texts are sorted by length and encoded `batch_size` at a time, as sentence-transformers
+        does inside one call, so that batches pad little; doing it here lets `on_batch` hear
+        (with the number of texts just embedded) after each batch."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode_document(
-            list(texts),
-            prompt=self.document_prompt,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return _unit_rows(np.asarray(vectors, dtype=np.float32))
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start:start + self.batch_size]
+            vectors = self.model.encode_document(
+                [texts[i] for i in batch],
+                prompt=self.document_prompt,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            out[batch] = np.asarray(vectors, dtype=np.float32)
+            if on_batch:
+                on_batch(len(batch))
+        return _unit_rows(out)
 
     def embed_query(self, text: str) -> np.ndarray:
         vector = self.model.encode_query(

@@ -4,8 +4,9 @@ Each file gets a content version (a hash of its bytes and of how we parse and ch
 whose version is already committed is skipped, a changed one gets new chunks under its new
 version, and only then is its record committed and the old chunks dropped (see
 `index.store`). Leftovers of a run that was killed are collected at the start of the next
-one. Chunks of many letters are embedded and written together: one batch of Chroma calls per
-few hundred chunks, not three per letter, keeps ingest close to the speed of the model itself.
+one. Chunks of many letters are embedded and written together: a window of several hundred
+chunks is sorted by length before it is cut into model batches (short with short pads little)
+and written with one batch of Chroma calls, which keeps ingest close to the model's own speed.
 """
 
 from __future__ import annotations
@@ -182,7 +183,6 @@ def ingest(
     prune: bool = False,
     rebuild: bool = False,
     progress: Progress | None = None,
-    batch_chunks: int = 128,
 ) -> IngestReport:
     start = time.perf_counter()
     report = IngestReport()
@@ -197,9 +197,19 @@ def ingest(
             if progress:
                 progress(len(report.results), report.embedded_chunks)
 
+        embedded_in_flight = 0
+
+        def on_batch(n: int) -> None:
+            nonlocal embedded_in_flight
+            embedded_in_flight += n
+            if progress:
+                progress(len(report.results), report.embedded_chunks + embedded_in_flight)
+
         def flush() -> None:
+            nonlocal embedded_in_flight
             if pending:
-                _write_batch(pending, store, embedder)
+                _write_batch(pending, store, embedder, on_batch)
+                embedded_in_flight = 0
                 for item in pending:
                     report.results.append(
                         FileResult(str(item.path), item.status, item.letter.id, len(item.chunks))
@@ -215,7 +225,7 @@ def ingest(
                 tell()
                 continue
             pending.append(item)
-            if sum(len(p.chunks) for p in pending) >= batch_chunks:
+            if sum(len(p.chunks) for p in pending) >= settings.ingest_window_chunks:
                 flush()
         flush()
         if prune:
@@ -248,9 +258,11 @@ def _prepare(path: Path, settings: Settings, ids: _IdAllocator) -> _Pending | Fi
     return _Pending(path, letter, version, chunks, "added" if existing is None else "updated")
 
 
-def _write_batch(batch: list[_Pending], store: ChunkStore, embedder: Embedder) -> None:
+def _write_batch(
+    batch: list[_Pending], store: ChunkStore, embedder: Embedder, on_batch: Callable[[int], None] | None = None
+) -> None:
     chunks = [c for item in batch for c in item.chunks]
-    vectors = embedder.embed_documents([c.embed_text for c in chunks])
+    vectors = embedder.embed_documents([c.embed_text for c in chunks], on_batch=on_batch)
     store.put_chunks(
         chunks, vectors, meta_by_letter={item.letter.id: _letter_meta(item.letter) for item in batch}
     )

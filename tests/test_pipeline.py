@@ -118,7 +118,11 @@ def test_same_file_name_in_two_folders_gives_two_letters(tmp_path: Path, embedde
 
 
 def _ingest_command(data_dir: Path, models_dir: Path) -> tuple[list[str], dict[str, str]]:
-    env = {**os.environ, "REPLYQA_DATA_DIR": str(data_dir), "REPLYQA_MODELS_DIR": str(models_dir)}
+    env = {
+        **os.environ, "REPLYQA_DATA_DIR": str(data_dir), "REPLYQA_MODELS_DIR": str(models_dir),
+        # several commits per run, so that a kill can fall between them as well as inside one
+        "REPLYQA_INGEST_WINDOW_CHUNKS": "48",
+    }
     return [sys.executable, "-m", "assistant.cli", "ingest", str(CORPUS)], env
 
 
