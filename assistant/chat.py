@@ -28,6 +28,8 @@ _THAT_X = re.compile(r"^那么?(?P<x>.+?)(?:的情况|方面|这块|那边)?呢[
 _YEAR = re.compile(r"(?:19|20)\d{2}年")
 _ANCHOR = re.compile(r"第\s*[\dA-Za-z-]+\s*号|(?:19|20)\d{2}\s*年|《[^》]+》")
 _TRAILING_Q = re.compile(r"[？?。！!]+$")
+_BODY = re.compile(r"^[\u4e00-\u9fff]{0,4}(?:局|厅|委|办|部门|单位|政府|公司|中心)$")
+"""A department without a place (交通局, 教育厅): every county has one, so it names no letter."""
 
 
 @dataclass
@@ -63,7 +65,8 @@ class Conversation:
 
 def needs_context(question: str, tokenizer: ChineseTokenizer, specific: Callable[[str], bool]) -> bool:
     """Elliptic (那…呢, 其…), or short and naming nothing a letter could be found by: no place or
-    person, no 第N号, year or quoted title, no word that only a few letters contain."""
+    person, no 第N号, year or quoted title, no word that only a few letters contain (a department
+    without its place, 交通局, does not count)."""
     text = question.strip()
     if question_kind(text) == "list":
         return False
@@ -72,7 +75,7 @@ def needs_context(question: str, tokenizer: ChineseTokenizer, specific: Callable
     norm = tokenizer.normalize(text)
     if _ANCHOR.search(norm) or any(flag in ("ns", "nr", "nrt", "nrfg") and len(w) >= 2 for w, flag in posseg.cut(norm)):
         return False
-    content = [w for w in tokenizer.words(text) if w not in QUESTION_WORDS and len(w) >= 2]
+    content = [w for w in tokenizer.words(text) if w not in QUESTION_WORDS and len(w) >= 2 and not _BODY.match(w)]
     if len(text) >= 16 and len(content) >= 4:
         return False
     return not any(specific(w) and len(w) >= 3 for w in content)

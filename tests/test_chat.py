@@ -34,6 +34,8 @@ def _turn(question: str, kind: str = "number", letters: tuple[str, ...] = ("000"
         ("下一步呢？", True),
         ("具体是谁负责办理的？", True),
         ("面积有多大？", True),
+        ("交通局后面怎么安排？", True),
+        ("泸西县交通运输局后面怎么安排？", False),
         ("哪些答复提到了农村公路？", False),
         ("石林县第122号建议的办理小组组长是谁？", False),
         ("2019年山东全省建成多少5G基站？", False),
