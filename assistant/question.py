@@ -213,7 +213,9 @@ def analyse(
     for word, unit_set in _UNIT_OF.items():
         if not units and (word in (focus or "") or (word.startswith(("几", "比", "占")) and word in asked_text)):
             units = unit_set
-    years = tuple(dict.fromkeys(re.findall(r"((?:19|20)\d{2})\s*年", text)))
+    # Plans look ahead: a year borrowed from the previous question does not date them.
+    year_text = asked if asked and kind == "next_steps" else text
+    years = tuple(dict.fromkeys(re.findall(r"((?:19|20)\d{2})\s*年", year_text)))
     classifier: tuple[str, ...] = ()
     m = _CLASSIFIER_IN_QUESTION.search(asked_text)
     if m:

@@ -48,6 +48,9 @@ def test_focus_classifier_units_years(tokenizer: ChineseTokenizer) -> None:
     q = analyse("2019年青岛市建成了多少个5G基站？", tokenizer)
     assert (q.focus, q.years) == ("基站", ("2019",))
     assert "青岛市" in q.proper
+    borrowed = "2019年山东全省建成多少5G基站 "
+    assert analyse(borrowed + "投资了多少", tokenizer, asked="投资了多少").years == ("2019",)
+    assert analyse(borrowed + "下一步有什么安排", tokenizer, asked="下一步有什么安排").years == ()
     q = analyse("富民县目前有几家托育机构？", tokenizer)
     assert q.focus == "机构" and q.classifier == ()  # 家 counts anything: the noun says what
     q = analyse("武定县在自然村一共设了多少名保洁员？", tokenizer)
