@@ -360,12 +360,18 @@ def gather_evidence(
     *,
     passages: int = 8,
     focus_letters: tuple[str, ...] = (),
+    focus_cited: tuple[tuple[str, int], ...] = (),
 ) -> list[Evidence]:
     """Score every sentence of the best passages' sections; `focus_letters` (the letter a
-    conversation is about) get a bonus so a follow-up stays with it."""
+    conversation is about) get a bonus so a follow-up stays with it, and the sections its last
+    answer quoted (`focus_cited`, letter and offset) a little more."""
     calibration = calibration or Calibration()
     scorer = _Scorer(question, retrieval, tokenizer, calibration)
     snapshot = retrieval.snapshot
+    focus_sections = {
+        (letter_id, top.start) for letter_id, pos in focus_cited
+        if letter_id in snapshot.letters and (top := _top_section(snapshot.letters[letter_id], pos))
+    }
     if question.is_list:
         passages = max(passages, 30)
     about_letter = bool(_ABOUT_LETTER.search(question.text))
@@ -422,6 +428,7 @@ def gather_evidence(
                 + (0.05 if strong and strong.search(simple) else 0.0)
                 + (0.05 if now and re.search(r"目前|现已|已经|已", simple) else 0.0)
                 + (0.2 if letter.id in focus_letters else 0.0)
+                + (0.1 if top and (letter.id, top.start) in focus_sections else 0.0)
             )
             found.append(evidence)
     found.sort(key=lambda e: (not e.valid, -e.score))

@@ -40,6 +40,8 @@ class Turn:
     query: str
     kind: Kind = "general"
     letters: tuple[str, ...] = ()
+    cited: tuple[tuple[str, int], ...] = ()
+    """(letter, offset) of each quote the answer cited: its section stays in focus too."""
 
 
 @dataclass
@@ -48,6 +50,7 @@ class Rewrite:
     kind: Kind | None
     """Only set when a follow-up inherits what the previous question asked for (`那X呢`)."""
     prefer_letters: tuple[str, ...] = ()
+    prefer_cited: tuple[tuple[str, int], ...] = ()
     rewritten: bool = False
     asked: str | None = None
     """For a follow-up, its own words: what it asks, as opposed to the topic it borrows."""
@@ -135,5 +138,5 @@ def rewrite_rules(
         asked = rest or (x if question_kind(x) != "general" else None)
     else:
         query = f"{base} {_strip_question(question)}"
-    return Rewrite(query=query, kind=kind, prefer_letters=previous.letters, rewritten=True, asked=asked,
-                   required=required)
+    return Rewrite(query=query, kind=kind, prefer_letters=previous.letters, prefer_cited=previous.cited,
+                   rewritten=True, asked=asked, required=required)

@@ -104,7 +104,8 @@ class ReplyQA:
             rewrite.query, tokenizer, kind=rewrite.kind, asked=rewrite.asked, required=rewrite.required
         )
         evidence = gather_evidence(
-            analysed, retrieval, tokenizer, self.calibration, focus_letters=rewrite.prefer_letters
+            analysed, retrieval, tokenizer, self.calibration, focus_letters=rewrite.prefer_letters,
+            focus_cited=rewrite.prefer_cited,
         )
         return rewrite, analysed, retrieval, evidence
 
@@ -163,7 +164,9 @@ class ReplyQA:
         letters = tuple(dict.fromkeys(c.letter for c in answer.citations)) or tuple(
             lead.letter for lead in answer.leads[:1]
         )
-        return Turn(question=answer.question, query=answer.query, kind=answer.kind, letters=letters)  # type: ignore[arg-type]
+        cited = tuple((c.letter, c.start) for c in answer.citations)
+        return Turn(question=answer.question, query=answer.query, kind=answer.kind,  # type: ignore[arg-type]
+                    letters=letters, cited=cited)
 
     def ask_with_history(self, question: str, history: Sequence[str], *, filters: Filters | None = None) -> Answer:
         """For `replyqa ask --history`: earlier questions are asked again to know the topic

@@ -88,6 +88,16 @@ def test_follow_ups_keep_the_topic_and_the_letter_in_focus(sample_app: ReplyQA) 
     assert re.search(r"\d{4}年\d{1,2}月|年底", follow.citations[0].quote)
 
 
+def test_a_plan_follow_up_gives_the_plan_of_the_section_just_quoted(sample_app: ReplyQA) -> None:
+    """Not held to the year of the question before, and of the letter's five plans the one of
+    the section the previous answer quoted (5G network building, not applications or funds)."""
+    answer = sample_app.ask_with_history("下一步有什么安排？", ["2019年东川省印发了哪个5G网络建设行动计划？"])
+    assert answer.found, answer.text
+    assert answer.citations[0].letter == "dc-gx-2020-dh0271"
+    assert all(c.section.startswith("一") for c in answer.citations), answer.text
+    assert any(c.quote.startswith("下一步") and "4万个" in c.quote for c in answer.citations), answer.text
+
+
 def test_ask_with_history_replays_earlier_questions(sample_app: ReplyQA) -> None:
     answer = sample_app.ask_with_history("那下一步呢？", ["临江县北山片区供水问题怎么答复的？"])
     assert answer.found
