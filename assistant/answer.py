@@ -364,7 +364,8 @@ def gather_evidence(
 ) -> list[Evidence]:
     """Score every sentence of the best passages' sections; `focus_letters` (the letter a
     conversation is about) get a bonus so a follow-up stays with it, and the sections its last
-    answer quoted (`focus_cited`, letter and offset) a little more."""
+    answer quoted (`focus_cited`, letter and offset) a little more, except the quoted sentences
+    themselves: the follow-up asks something else."""
     calibration = calibration or Calibration()
     scorer = _Scorer(question, retrieval, tokenizer, calibration)
     snapshot = retrieval.snapshot
@@ -412,6 +413,7 @@ def gather_evidence(
                 section="restatement" if restates else "courtesy" if courtesy else (top.kind if top else "body"),
             )
             outside = not (passage.start <= start and end <= passage.end)
+            focus_section = bool(top and (letter.id, top.start) in focus_sections)
             plan = bool(
                 _NEXT_PARA.search(scorer.tokenizer.normalize(paragraph[:8]))
                 or re.search(r"下一步|下步|今后", scorer.tokenizer.normalize(letter.text[max(start - 10, 0):end]))
@@ -428,7 +430,7 @@ def gather_evidence(
                 + (0.05 if strong and strong.search(simple) else 0.0)
                 + (0.05 if now and re.search(r"目前|现已|已经|已", simple) else 0.0)
                 + (0.2 if letter.id in focus_letters else 0.0)
-                + (0.1 if top and (letter.id, top.start) in focus_sections else 0.0)
+                + (0.1 if focus_section and (letter.id, start) not in focus_cited else 0.0)
             )
             found.append(evidence)
     found.sort(key=lambda e: (not e.valid, -e.score))
