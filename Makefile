@@ -38,8 +38,13 @@ test: setup system-deps
 lint: setup
 	$(BIN)/ruff check .
 
+# The README's figures (they need ../shared/corpus beside the checkout).
 bench: setup
-	$(BIN)/replyqa bench ingest ../shared/corpus/letters
+	$(BIN)/replyqa bench ingest --corpus ../shared/corpus/letters
+	$(BIN)/replyqa bench ask --corpus ../shared/corpus/letters
+
+eval: setup
+	$(BIN)/replyqa eval --questions eval/corpus.jsonl --corpus ../shared/corpus/letters --baseline
 
 clean:
 	rm -rf $(VENV) build *.egg-info
