@@ -116,22 +116,11 @@ class LetterRecord(BaseModel):
     """The cleaned full text; None when read without text."""
 
 
-class StoredChunk(BaseModel):
+class StoredChunk(Chunk):
     """A chunk as read back from Chroma, with the caller's per-letter filter fields in `meta`."""
 
     model_config = ConfigDict(frozen=True)
 
-    id: str
-    letter_id: str
-    version: str
-    ordinal: int
-    section_path: list[str]
-    section_heading: str
-    paragraph: int
-    start: int
-    end: int
-    text: str
-    embed_text: str
     meta: dict[str, MetaValue] = Field(default_factory=dict)
 
 
@@ -649,8 +638,7 @@ def _stored_chunk(
     if meta is None or text is None:
         return None
     path = str(meta.get("section_path", ""))
-    return StoredChunk(
-        id=chunk_id,
+    chunk = StoredChunk(
         letter_id=meta["letter_id"],
         version=meta["version"],
         ordinal=meta["ordinal"],
@@ -663,6 +651,9 @@ def _stored_chunk(
         embed_text=meta.get("embed_text", text),
         meta={key: value for key, value in meta.items() if key not in _CHUNK_KEYS},
     )
+    if chunk.id != chunk_id:
+        raise StoreError(f"分块 {chunk_id} 的元数据与其编号不符（应为 {chunk.id}），请用 --rebuild 重建索引。")
+    return chunk
 
 
 def _close_client(client: ClientAPI) -> None:

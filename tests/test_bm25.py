@@ -48,7 +48,6 @@ LETTERS: list[tuple[str, str, list[str]]] = [
 def stored_chunks(letters: list[tuple[str, str, list[str]]]) -> list[StoredChunk]:
     return [
         StoredChunk(
-            id=f"{letter_id}::v1::{i:04d}",
             letter_id=letter_id,
             version="v1",
             ordinal=i,
