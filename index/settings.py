@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     def model_store(self) -> Path:
         return self.models_dir or self.data_dir / "models"
 
+    def scratch(self, data_dir: Path) -> Settings:
+        """The same settings on a throwaway embedded index in `data_dir` that still uses the
+        exported model where it is (not a fresh 487 MB export into the throwaway folder)."""
+        return self.model_copy(update={"data_dir": data_dir, "models_dir": self.model_store, "chroma_host": None})
+
     @property
     def llm_enabled(self) -> bool:
         return bool(self.llm_base_url and self.llm_model)
