@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from assistant.citation import Citation, chinese_date, display_title, make_citation, section_at, section_key
-from assistant.question import QUESTION_WORDS, Kind, Question
+from assistant.question import QUESTION_WORDS, YEAR, Kind, Question
 from assistant.retrieve import Passage, Retrieval
 from index.bm25 import ChineseTokenizer
 from index.dates import DATE_PATTERN, parse_date
@@ -81,7 +81,6 @@ _MONEY_KINDS = (frozenset({"投资", "总投资", "投入"}), frozenset({"补贴
 _ADMIN_SUFFIX = re.compile(r"(?<=[\u4e00-\u9fff]{2})(?:省|市|县|区|州|盟|旗|镇|乡|村|街道)$")
 _FUTURE = re.compile(r"下一步|下步|今后|接下来|将|计划|拟|力争|争取|继续|进一步|逐步|加快|推动|推进|着力|积极")
 _NEXT_PARA = re.compile(r"^(?:下一步|下步|今后|接下来|后续|同时|此外)")
-_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _ABOUT_LETTER = re.compile(
     r"联系人|联系电话|联系方式|签发|哪个单位答复|谁答复|答复日期|什么时候答复|何时答复|承办单位|哪个部门答复"
 )
@@ -301,9 +300,9 @@ class _Scorer:
         wanted = set(self.question.years)
         if not wanted:
             return True
-        in_sentence = set(_YEAR.findall(sentence))
+        in_sentence = set(YEAR.findall(sentence))
         if not in_sentence:
-            return bool(set(_YEAR.findall(paragraph)) & wanted)
+            return bool(set(YEAR.findall(paragraph)) & wanted)
         if not in_sentence & wanted:
             return False
         if self.question.kind in ("number", "money"):
@@ -312,7 +311,7 @@ class _Scorer:
             pattern = _MONEY if self.question.kind == "money" else _QUANTITY
             body = _NOT_QUANTITY.sub(lambda m: " " * len(m.group()), sentence)
             for m in pattern.finditer(body):
-                before = _YEAR.findall(sentence[: m.start()])
+                before = YEAR.findall(sentence[: m.start()])
                 if not before or before[-1] in wanted:
                     return True
             return False

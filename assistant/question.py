@@ -22,6 +22,8 @@ from index.bm25 import ChineseTokenizer
 
 Kind = Literal["list", "next_steps", "money", "number", "date", "who", "where", "why", "status", "general"]
 
+YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+"""A year as letters and questions write it (`2019年`); the group is the year."""
 _LIST = re.compile(
     r"(?:哪些|哪几份|哪几封|有哪些|哪几个|哪几件)(?:答复|复函|回复|信件|函|文件)"
     r"|(?:答复|复函|回复)(?:有哪些|是哪些|有哪几份|有哪几封)"
@@ -215,7 +217,7 @@ def analyse(
             units = unit_set
     # Plans look ahead: a year borrowed from the previous question does not date them.
     year_text = asked if asked and kind == "next_steps" else text
-    years = tuple(dict.fromkeys(re.findall(r"((?:19|20)\d{2})\s*年", year_text)))
+    years = tuple(dict.fromkeys(YEAR.findall(year_text)))
     classifier: tuple[str, ...] = ()
     m = _CLASSIFIER_IN_QUESTION.search(asked_text)
     if m:

@@ -17,7 +17,6 @@ from index.bm25 import (
     default_cache_dir,
     load_or_build,
 )
-from index.chunk import Chunk
 from index.settings import Settings
 from index.store import ChunkStore, LetterRecord, StoredChunk
 
@@ -161,21 +160,7 @@ def test_bigram_index_ranks_too(bigram_tokenizer: ChineseTokenizer) -> None:
 
 
 def index_letter(store: ChunkStore, letter_id: str, title: str, texts: list[str]) -> None:
-    chunks = [
-        Chunk(
-            letter_id=letter_id,
-            version="v1",
-            ordinal=i,
-            section_path=[],
-            section_heading="",
-            paragraph=i,
-            start=0,
-            end=len(text),
-            text=text,
-            embed_text=text,
-        )
-        for i, text in enumerate(texts)
-    ]
+    chunks = stored_chunks([(letter_id, title, texts)])
     rng = np.random.default_rng(zlib.crc32(letter_id.encode()))
     store.put_chunks(chunks, rng.normal(size=(len(chunks), DIM)))
     record = LetterRecord(
