@@ -18,7 +18,7 @@ import jieba
 import jieba.posseg as posseg
 
 from assistant.question import QUESTION_WORDS, Kind, question_kind
-from index.bm25 import ChineseTokenizer
+from index.tokenizer import ChineseTokenizer
 
 _ELLIPTIC_START = re.compile(
     r"^(?:那么?|还有|另外|此外|然后|再问一下|再问|以及|其中|其|它|该|这个|这些|那个|那些|他们|它们)"

@@ -9,9 +9,9 @@ import re
 from pydantic import BaseModel
 
 from index.letter import ReplyLetter
+from index.numerals import int_to_chinese
 from index.outline import Section
 
-_CN_DIGITS = "零一二三四五六七八九"
 _REPLY_WORDS = re.compile(
     r"(?:答复|答覆|答復|复函|復函|答复函|答復函|的函|意见|意見|摘要|办理情况|辦理情況)(?:[（(][^（）()]*[）)])?$"
 )
@@ -39,16 +39,6 @@ class Citation(BaseModel):
         return reference_text(self.title, self.date, self.section)
 
 
-def chinese_number(n: int) -> str:
-    if n < 10:
-        return _CN_DIGITS[n]
-    if n < 20:
-        return "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
-    if n < 100:
-        return _CN_DIGITS[n // 10] + "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
-    return str(n)
-
-
 def chinese_date(iso: str | None) -> str:
     if not iso:
         return ""
@@ -65,7 +55,7 @@ def section_words(section: str) -> str:
     labels = section.split("/")
     top = labels[0]
     if top.isdigit():
-        top = chinese_number(int(top))
+        top = int_to_chinese(int(top))
     top = top.removeprefix("第")
     first = f"第{top}部分"
     return first + "".join(labels[1:])
@@ -79,9 +69,7 @@ def reference_text(title: str, date: str | None, section: str) -> str:
 
 
 def section_key(section: Section) -> str:
-    if section.kind == "numbered":
-        return "/".join(section.path)
-    return {"preamble": "开头", "body": "正文", "closing": "结尾"}[section.kind]
+    return section.key
 
 
 def section_at(letter: ReplyLetter, start: int, end: int) -> Section | None:
@@ -100,7 +88,7 @@ def section_at(letter: ReplyLetter, start: int, end: int) -> Section | None:
 
 
 def display_title(letter: ReplyLetter) -> str:
-    return letter.title or letter.suggestion_title or letter.id
+    return letter.display_title
 
 
 def make_citation(

@@ -18,7 +18,7 @@ from typing import Literal
 
 import jieba.posseg as posseg
 
-from index.bm25 import ChineseTokenizer
+from index.tokenizer import ChineseTokenizer
 
 Kind = Literal["list", "next_steps", "money", "number", "date", "who", "where", "why", "status", "general"]
 

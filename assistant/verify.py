@@ -28,11 +28,10 @@ import jieba
 import jieba.posseg as pseg
 import opencc
 
+from index.numerals import CN_DIGITS, chinese_to_number
+
 FactKind = Literal["number", "date", "title", "name", "entity"]
 
-_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_SMALL = {"十": 10, "百": 100, "千": 1000}
-_CN_BIG = {"万": 10_000, "亿": 100_000_000}
 _MAGNITUDE = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
 
 # Longest first: the regex alternation takes the first that matches.
@@ -125,32 +124,6 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", "", text).lower()
 
 
-def chinese_to_number(text: str) -> Decimal | None:
-    """三千二百 → 3200, 一万二 is not supported (ambiguous), 二〇二〇 → 2020 (digit by digit)."""
-    if not text:
-        return None
-    if all(ch in _CN_DIGIT for ch in text):
-        if len(text) == 1:
-            return Decimal(_CN_DIGIT[text])
-        return Decimal("".join(str(_CN_DIGIT[ch]) for ch in text))
-    total, section, digit = 0, 0, None
-    for ch in text:
-        if ch in _CN_DIGIT:
-            if digit is not None and digit != 0 and _CN_DIGIT[ch] != 0:
-                return None  # 三五千: not a number we parse
-            digit = _CN_DIGIT[ch]
-        elif ch in _CN_SMALL:
-            section += (1 if digit is None else digit) * _CN_SMALL[ch]
-            digit = None
-        elif ch in _CN_BIG:
-            section += digit or 0
-            total = (total + section) * _CN_BIG[ch] if ch == "亿" else total + section * _CN_BIG[ch]
-            section, digit = 0, None
-        else:
-            return None
-    return Decimal(total + section + (digit or 0))
-
-
 def canonical(text: str) -> str:
     """`normalize`, then dates written in Chinese numerals or ISO form as `2020年8月20日`."""
     text = normalize(text)
@@ -229,7 +202,7 @@ def _chinese_decimal(raw: str) -> Decimal | None:
     if value is None:
         return None
     if frac:
-        digits = "".join(str(_CN_DIGIT.get(ch, "")) for ch in frac)
+        digits = "".join(str(CN_DIGITS.get(ch, "")) for ch in frac)
         return _decimal(f"{value}.{digits}") if digits else value
     return value
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-_CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "O": 0, "Ｏ": 0, "一": 1, "二": 2, "三": 3, "四": 4,
-              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+from index.numerals import chinese_int
 
 YMD = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?")
 CN_YMD = re.compile(
@@ -20,14 +19,6 @@ CN_YMD = re.compile(
 )
 DIGITS_ONLY = re.compile(r"(?<!\d)(\d{7,8})(?!\d)")
 DATE_PATTERN = re.compile(f"{YMD.pattern}|{CN_YMD.pattern}")
-
-
-def _cn_number(text: str) -> int:
-    """一..三十一 as written in dates (十 = 10, 二十三 = 23)."""
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
-    return _CN_DIGITS[text]
 
 
 def _iso(year: int, month: int, day: int) -> str | None:
@@ -46,8 +37,8 @@ def parse_date(text: str) -> str | None:
         return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     m = CN_YMD.search(text)
     if m:
-        year = int("".join(str(_CN_DIGITS[c]) for c in m.group(1)))
-        return _iso(year, _cn_number(m.group(2)), _cn_number(m.group(3)))
+        year = chinese_int(m.group(1))
+        return _iso(year, chinese_int(m.group(2)), chinese_int(m.group(3)))
     m = DIGITS_ONLY.search(text)
     if m:
         return parse_glued_digits(m.group(1))

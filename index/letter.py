@@ -50,6 +50,21 @@ class ReplyLetter(BaseModel):
     def year(self) -> int | None:
         return int(self.date[:4]) if self.date else None
 
+    @property
+    def display_title(self) -> str:
+        """What the letter is called wherever it is shown: its own title, else the title of the
+        suggestion it answers, else its id."""
+        return self.title or self.suggestion_title or self.id
+
+    def identity_text(self, *, with_date: bool = False) -> str:
+        """The words that say which letter this is (title, suggestion, issuer, addressee,
+        session, number): a question naming any of them means this letter."""
+        parts = [self.title, self.suggestion_title, self.issuer, self.addressee, self.session, self.number]
+        if with_date and self.date:
+            year, month, day = self.date.split("-")
+            parts += [f"{year}年{int(month)}月{int(day)}日", self.date]
+        return " ".join(p for p in parts if p)
+
 
 def letter_id_for(path: Path) -> str:
     return path.stem

@@ -17,7 +17,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from index.numerals import chinese_int
+
 SectionKind = Literal["preamble", "body", "numbered", "closing"]
+SECTION_NAMES: dict[str, str] = {"preamble": "开头", "body": "正文", "closing": "结尾"}
+"""The Chinese name of each unnumbered section kind, as citations and the page show it."""
 
 
 class Section(BaseModel):
@@ -32,6 +36,14 @@ class Section(BaseModel):
     text: str
     children: list[Section] = Field(default_factory=list)
 
+    @property
+    def key(self) -> str:
+        """How citations name the section: its labels from the root (`三/一是`) when numbered,
+        else `开头`, `正文` or `结尾`."""
+        if self.kind == "numbered":
+            return "/".join(self.path)
+        return SECTION_NAMES[self.kind]
+
     def walk(self) -> list[Section]:
         out = [self]
         for child in self.children:
@@ -40,20 +52,6 @@ class Section(BaseModel):
 
 
 _CN_NUM = "一二三四五六七八九十"
-
-
-def cn_to_int(text: str) -> int:
-    values = {c: i + 1 for i, c in enumerate(_CN_NUM)}
-    if text == "十":
-        return 10
-    if text.startswith("十"):
-        return 10 + values[text[1]]
-    if text.endswith("十"):
-        return values[text[0]] * 10
-    if "十" in text:
-        tens, ones = text.split("十")
-        return values[tens] * 10 + values[ones]
-    return values[text]
 
 
 # (type, regex, how to read the number); order matters for matching at one position.
@@ -173,7 +171,7 @@ def _find_markers(text: str, spans: list[tuple[int, int]], lo: int, hi: int) -> 
             for kind, rx in _LINE_MARKERS:
                 m = rx.match(line)
                 if m:
-                    value = cn_to_int(m.group(1)) if kind in ("di", "cn", "cn_paren") else int(m.group(1))
+                    value = chinese_int(m.group(1)) if kind in ("di", "cn", "cn_paren") else int(m.group(1))
                     found.append(
                         _Marker(kind, value, start, _label(kind, m), True, len(m.group(0)))
                     )
@@ -182,7 +180,7 @@ def _find_markers(text: str, spans: list[tuple[int, int]], lo: int, hi: int) -> 
             pos = start + m.start(1)
             if lo <= pos < hi:
                 found.append(
-                    _Marker("cn", cn_to_int(m.group(1)), pos, m.group(1), False, m.end() - m.start(1))
+                    _Marker("cn", chinese_int(m.group(1)), pos, m.group(1), False, m.end() - m.start(1))
                 )
     return sorted(found, key=lambda mk: mk.start)
 
@@ -249,7 +247,7 @@ def _shi_children(text: str, start: int, end: int, path: list[str]) -> list[Sect
         nl = text.find("\n", pos, end)
         para_end = end if nl == -1 else nl
         hits = [m for m in _SHI.finditer(text, pos, para_end)]
-        values = [cn_to_int(m.group(1)) for m in hits]
+        values = [chinese_int(m.group(1)) for m in hits]
         run: list[re.Match[str]] = []
         for m, v in zip(hits, values, strict=True):
             if v == len(run) + 1:

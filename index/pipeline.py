@@ -141,7 +141,7 @@ def _record(item: _Pending) -> LetterRecord:
         id=letter.id,
         version=item.version,
         source=str(item.path.resolve()),
-        title=letter.title or letter.suggestion_title or letter.id,
+        title=letter.display_title,
         issuer=letter.issuer or "",
         date=letter.date or "",
         year=letter.year or -1,

@@ -12,13 +12,13 @@ import pytest
 
 from index.bm25 import (
     BM25Index,
-    ChineseTokenizer,
     cache_stem,
     default_cache_dir,
     load_or_build,
 )
 from index.settings import Settings
 from index.store import ChunkStore, LetterRecord, StoredChunk
+from index.tokenizer import ChineseTokenizer
 
 DIM = 8
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.chat import Turn, needs_context, rewrite_rules
-from index.bm25 import ChineseTokenizer
+from index.tokenizer import ChineseTokenizer
 
 GENERIC = set(
     "投资 目标 全省 面积 多大 负责 办理 具体 暂时 解决 不了 前期 工作 后面 安排 完成 现在 打算 争取 一共 托位".split()

@@ -34,7 +34,7 @@ def _cleaned(path: Path) -> str:
 
 
 def test_corpus_is_where_the_tests_expect_it() -> None:
-    assert len(LETTERS) == 65, f"expected the shared corpus at {CORPUS}"
+    assert len(LETTERS) == 85, f"expected the shared corpus at {CORPUS}"
 
 
 @pytest.mark.parametrize("path", LETTERS, ids=lambda p: p.stem)

@@ -159,5 +159,5 @@ def test_killing_ingest_at_any_moment_then_rerunning_gives_a_complete_index(
     with _open(Settings(data_dir=clean_dir, models_dir=models_dir), embedder) as clean, \
             _open(settings, embedder) as crashed:
         expected, got = _snapshot(clean), _snapshot(crashed)
-        assert len(clean.letters()) == len(discover([CORPUS])) == 65
+        assert len(clean.letters()) == len(discover([CORPUS])) == 85
         assert got == expected

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.question import analyse, asked_part, question_kind
-from index.bm25 import ChineseTokenizer
+from index.tokenizer import ChineseTokenizer
 
 
 @pytest.fixture(scope="module")
