@@ -23,6 +23,26 @@ if TYPE_CHECKING:
     from assistant.service import ReplyQA
 
 # ---------------------------------------------------------------------------------------------
+# Markers from what a test uses, so `pytest -m "not model and not server and not browser"`
+# runs the fast tests alone without anyone having to remember to mark them
+# ---------------------------------------------------------------------------------------------
+
+_MARK_BY_FIXTURE = {
+    "embedder": "model", "export_dir": "model", "models_dir": "model", "sample_app": "model",
+    "chroma_server": "server", "chromium": "browser",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        for fixture, mark in _MARK_BY_FIXTURE.items():
+            if fixture in names:
+                item.add_marker(mark)
+        if "store_settings" in names and "[server" in item.nodeid:
+            item.add_marker("server")
+
+# ---------------------------------------------------------------------------------------------
 # Chroma: a real server subprocess, and Settings for both backends
 # ---------------------------------------------------------------------------------------------
 
