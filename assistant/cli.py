@@ -151,7 +151,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 # --- ask and eval ----------------------------------------------------------------------------
 def _print_answer(answer) -> None:  # assistant.answer.Answer (imported lazily)
-    from assistant.citation import references_block
+    from assistant.ask.citation import references_block
 
     print(answer.text)
     if answer.citations:
@@ -161,7 +161,8 @@ def _print_answer(answer) -> None:  # assistant.answer.Answer (imported lazily)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from assistant.evaluate import EvalInputError, answer_json, load_batch
+    from assistant.ask.answer import answer_json
+    from assistant.evaluation.dataset import EvalInputError, load_batch
 
     if (args.question is None) == (args.batch is None):
         print("错误：请给出一个问题，或用 --batch 指定问题文件（二者选一）。", file=sys.stderr)
@@ -209,7 +210,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from assistant.evaluate import EvalInputError, evaluate_command
+    from assistant.evaluation.dataset import EvalInputError
+    from assistant.evaluation.runner import evaluate_command
 
     try:
         return evaluate_command(
@@ -229,8 +231,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 # --- conversation in the terminal ------------------------------------------------------------
 def cmd_chat(args: argparse.Namespace) -> int:
-    from assistant.answer import Answer
-    from assistant.citation import references_block
+    from assistant.ask.answer import Answer
+    from assistant.ask.citation import references_block
 
     app = _open(args)
     turns = []
@@ -274,7 +276,7 @@ DEFAULT_BENCH_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from assistant.bench import bench_ask, bench_ingest, ingest_table
+    from assistant.evaluation.bench import bench_ask, bench_ingest, ingest_table
 
     settings = _settings(args)
     folder = Path(args.corpus) if args.corpus else DEFAULT_BENCH_CORPUS

@@ -27,8 +27,8 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Pt
 from docx.text.paragraph import Paragraph
 
-from assistant.answer import Answer
-from assistant.citation import Citation, references_block
+from assistant.ask.answer import Answer
+from assistant.ask.citation import Citation, references_block
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -3,13 +3,14 @@ BM25 index over those chunks, all derived from Chroma and rebuilt when it change
 
 Citations need a letter's title, issuer, date, section tree and exact text; retrieval filters
 need each chunk's issuer, year and channel. Reading them once per index version (the store's
-fingerprint) keeps every question free of extra round trips to Chroma.
+fingerprint) keeps every question free of extra round trips to Chroma. Readers go through
+`Snapshot`'s methods, not its dictionaries, so how much of it is held in memory can change
+without touching them.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import threading
 from dataclasses import dataclass, field
 
@@ -31,6 +32,19 @@ class Snapshot:
     searchable: dict[str, str] = field(default_factory=dict)
     """Each letter's text as words are matched against it: simplified, NFKC, lower case, no spaces."""
 
+    def letter(self, letter_id: str) -> ReplyLetter:
+        return self.letters[letter_id]
+
+    def has_letter(self, letter_id: str) -> bool:
+        return letter_id in self.letters
+
+    def chunk(self, chunk_id: str) -> StoredChunk:
+        return self.chunks[chunk_id]
+
+    def searchable_text(self, letter_id: str) -> str:
+        """The letter's identity and text, compacted as `ChineseTokenizer.compact` does."""
+        return self.searchable.get(letter_id, "")
+
     def letter_chunks(self, letter_id: str) -> list[StoredChunk]:
         return [c for c in self.chunks.values() if c.letter_id == letter_id]
 
@@ -38,16 +52,18 @@ class Snapshot:
         """In how many letters a word occurs (as written, not only as a token)."""
         return sum(1 for text in self.searchable.values() if word in text)
 
+    def is_specific(self, word: str) -> bool:
+        """A word found in only a few letters: naming it says which letters a question is about."""
+        return 1 <= self.letter_count(word) <= 3
+
 
 class Library:
     """Hands out the current `Snapshot`, rebuilding it when the store's content changed."""
 
-    def __init__(self, settings: Settings, store: ChunkStore, tokenizer: ChineseTokenizer | None = None) -> None:
+    def __init__(self, settings: Settings, store: ChunkStore, tokenizer: ChineseTokenizer) -> None:
         self.settings = settings
         self.store = store
-        self.tokenizer = tokenizer or ChineseTokenizer(
-            bigrams=settings.bm25_bigrams, cache_dir=default_cache_dir(settings)
-        )
+        self.tokenizer = tokenizer
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
 
@@ -71,12 +87,7 @@ class Library:
             self.store, default_cache_dir(self.settings), bigrams=self.tokenizer.bigrams, tokenizer=self.tokenizer
         )
         searchable = {
-            letter_id: re.sub(r"\s+", "", self.tokenizer.normalize(_identity_text(letter) + " " + letter.text))
+            letter_id: self.tokenizer.compact(letter.identity_text() + " " + letter.text)
             for letter_id, letter in letters.items()
         }
         return Snapshot(fingerprint, letters, chunks, bm25, searchable)
-
-
-def _identity_text(letter: ReplyLetter) -> str:
-    parts = (letter.title, letter.suggestion_title, letter.issuer, letter.addressee, letter.session, letter.number)
-    return " ".join(p for p in parts if p)

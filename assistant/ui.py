@@ -32,11 +32,11 @@ from typing import Any
 import gradio as gr
 
 from assistant import ui_render as render
-from assistant.answer import Answer
+from assistant.ask.answer import Answer
+from assistant.ask.conversation import Turn
+from assistant.ask.retrieve import Filters
 from assistant.auth import make_auth, users_from_settings
-from assistant.chat import Turn
 from assistant.export import answer_with_references, conversation_docx, conversation_markdown
-from assistant.retrieve import Filters
 from assistant.service import ReplyQA
 from index.pipeline import FileResult
 from index.store import LetterRecord, StoreError

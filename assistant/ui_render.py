@@ -19,8 +19,8 @@ import json
 import re
 from collections.abc import Sequence
 
-from assistant.answer import Answer
-from assistant.citation import Citation, chinese_date, section_at, section_words
+from assistant.ask.answer import Answer
+from assistant.ask.citation import Citation, chinese_date, section_at, section_words
 from assistant.export import reference_line
 from index.letter import ReplyLetter
 from index.outline import Section

@@ -37,8 +37,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
 
+from assistant.ask.citation import references_block, section_at
+from assistant.ask.retrieve import Filters
 from assistant.auth import load_users, make_auth, parse_users
-from assistant.citation import references_block, section_at
 from assistant.export import (
     answer_with_references,
     conversation_docx,
@@ -47,7 +48,6 @@ from assistant.export import (
     md_escape,
     reference_line,
 )
-from assistant.retrieve import Filters
 from assistant.service import ReplyQA
 from index.letter import parse_file
 from index.load import LoadError

@@ -1,4 +1,4 @@
-"""Extractive answers: the letters' own sentences, quoted verbatim, each one cited.
+"""Candidate answer sentences and how each one scores.
 
 Candidate sentences come from the sections of the best retrieved passages. A sentence can only
 answer if it holds what was asked for — a sum of money for 多少钱, a quantity (in the asked
@@ -7,8 +7,7 @@ unit) for 多少, a date for 什么时候, a plan for 下一步 — and the thin
 specific word of the asked part (a place, a project name) that neither it nor its letter's
 title, issuer or addressee contains. Sentences that restate the suggestion (the preamble) or
 thank and sign off (the closing) do not answer either. Among valid sentences the one covering
-most of the question (words weighted by rarity) wins; if none clears the calibrated bar, the
-answer is 未找到 with the closest letters as leads, never as an answer.
+most of the question (words weighted by rarity) scores best.
 """
 
 from __future__ import annotations
@@ -18,21 +17,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import jieba.posseg as posseg
 import numpy as np
-from pydantic import BaseModel, Field
 
-from assistant.citation import Citation, chinese_date, display_title, make_citation, section_at, section_key
-from assistant.question import QUESTION_WORDS, YEAR, Kind, Question
-from assistant.retrieve import Passage, Retrieval
-from index.dates import DATE_PATTERN, parse_date
+from assistant.ask.citation import section_at
+from assistant.ask.question import YEAR, Kind, Question
+from assistant.ask.retrieve import Passage, Retrieval
+from assistant.ask.spans import sentence_spans
 from index.letter import ReplyLetter
 from index.outline import Section
 from index.tokenizer import ChineseTokenizer
 
-NOT_FOUND = "未找到能回答这个问题的答复内容。"
-
-_UNIT_END = re.compile(r"[。！？；!?;]+[”’」』）)]*|\n")
 _LABEL = re.compile(
     r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.．、](?!\d)"
     r"|第[一二三四五六七八九十]+[，、：:])"
@@ -132,58 +126,10 @@ class Calibration:
     """A word in at most this many letters names something specific (a place, a project)."""
 
 
-class RetrievedItem(BaseModel):
-    letter: str
-    title: str
-    section: str
-    text: str
-    start: int
-    end: int
-    score: float
-
-
-class Lead(BaseModel):
-    letter: str
-    title: str
-    issuer: str | None = None
-    date: str | None = None
-
-
-class Answer(BaseModel):
-    question: str
-    query: str
-    found: bool
-    text: str
-    citations: list[Citation] = Field(default_factory=list)
-    leads: list[Lead] = Field(default_factory=list)
-    retrieved: list[RetrievedItem] = Field(default_factory=list)
-    kind: str = "general"
-    mode: str = "extractive"
-    latency_ms: float = 0.0
-
-
-def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentences (and clauses ending in ；) of text[start:end], as trimmed spans."""
-    spans: list[tuple[int, int]] = []
-    pos = start
-    for m in _UNIT_END.finditer(text, start, end):
-        _add_span(text, pos, m.end() if m.group() != "\n" else m.start(), spans)
-        pos = m.end()
-    _add_span(text, pos, end, spans)
-    return spans
-
-
-def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end - start >= 2:
-        spans.append((start, end))
 
 
 @dataclass
-class _Scorer:
+class Scorer:
     question: Question
     retrieval: Retrieval
     tokenizer: ChineseTokenizer
@@ -218,13 +164,11 @@ class _Scorer:
         return max((bm25.idf(sub) for sub in self.tokenizer.subwords(word)), default=0.0)
 
     def norm(self, text: str) -> str:
-        return re.sub(r"\s+", "", self.tokenizer.normalize(text))
+        return self.tokenizer.compact(text)
 
     def identity(self, letter: ReplyLetter) -> str:
         if letter.id not in self.identities:
-            parts = [letter.title, letter.suggestion_title, letter.issuer, letter.addressee, letter.session,
-                     letter.number]
-            self.identities[letter.id] = self.norm(" ".join(p for p in parts if p))
+            self.identities[letter.id] = self.norm(letter.identity_text())
         return self.identities[letter.id]
 
     def coverage(self, weights: dict[str, float], hay: str) -> float:
@@ -366,11 +310,11 @@ def gather_evidence(
     answer quoted (`focus_cited`, letter and offset) a little more, except the quoted sentences
     themselves: the follow-up asks something else."""
     calibration = calibration or Calibration()
-    scorer = _Scorer(question, retrieval, tokenizer, calibration)
+    scorer = Scorer(question, retrieval, tokenizer, calibration)
     snapshot = retrieval.snapshot
     focus_sections = {
         (letter_id, top.start) for letter_id, pos in focus_cited
-        if letter_id in snapshot.letters and (top := _top_section(snapshot.letters[letter_id], pos))
+        if snapshot.has_letter(letter_id) and (top := _top_section(snapshot.letter(letter_id), pos))
     }
     if question.is_list:
         passages = max(passages, 30)
@@ -379,7 +323,7 @@ def gather_evidence(
     seen: set[tuple[str, int, int]] = set()
     found: list[Evidence] = []
     for rank, passage in enumerate(retrieval.passages[:passages], start=1):
-        letter = snapshot.letters[passage.letter_id]
+        letter = snapshot.letter(passage.letter_id)
         identity = scorer.identity(letter)
         lo, hi = _scope(letter, passage)
         for start, end in sentence_spans(letter.text, lo, hi):
@@ -408,7 +352,7 @@ def gather_evidence(
                 missing=tuple(
                 w for w in (*scorer.specific, *question.required)
                 if w not in hay and w not in identity and w not in heading
-            ) + tuple(w for w in scorer.places if w not in snapshot.searchable.get(letter.id, "")),
+            ) + tuple(w for w in scorer.places if w not in snapshot.searchable_text(letter.id)),
                 section="restatement" if restates else "courtesy" if courtesy else (top.kind if top else "body"),
             )
             outside = not (passage.start <= start and end <= passage.end)
@@ -436,61 +380,6 @@ def gather_evidence(
     return found
 
 
-_WHO_REPLIED = re.compile(
-    r"(?:哪个|什么|哪)(?:单位|部门|机构)(?:答复|回复|办理|承办)|由谁答复|谁答复的|答复单位|承办单位|办理单位"
-)
-_WHEN_REPLIED = re.compile(r"(?:什么时候|何时|哪天|哪一天)(?:答复|回复|发出|印发)|答复(?:日期|时间)|落款日期")
-_FACT_WORDS = frozenset("部门 单位 机构 答复 回复 办理 承办 日期 时间 联系人 联系 电话 方式 落款 哪天".split())
-_CONTACT_ASKED = re.compile(r"联系人|联系电话|联系方式|找谁联系|怎么联系")
-
-
-def _letter_fact(
-    question: Question, retrieval: Retrieval, tokenizer: ChineseTokenizer
-) -> tuple[bool, str, list[Citation]] | None:
-    """Who replied, when, whom to contact: facts of the letter itself, quoted from where the
-    letter states them (its signature, date and contact lines)."""
-    field = (
-        "issuer" if _WHO_REPLIED.search(question.text)
-        else "date" if _WHEN_REPLIED.search(question.text)
-        else "contact" if _CONTACT_ASKED.search(question.text)
-        else None
-    )
-    if field is None or not retrieval.passages:
-        return None
-    snapshot = retrieval.snapshot
-    scorer = _Scorer(question, retrieval, tokenizer, Calibration())
-    best: tuple[float, ReplyLetter] | None = None
-    anchors = {w: weight for w, weight in scorer.weights.items() if w not in _FACT_WORDS and len(w) >= 2}
-    for passage in retrieval.passages[:5]:
-        letter = snapshot.letters[passage.letter_id]
-        cover = scorer.coverage(anchors, scorer.identity(letter) + "|" + snapshot.searchable.get(letter.id, ""))
-        if best is None or cover > best[0]:
-            best = (cover, letter)
-    if best is None or best[0] < 0.6:
-        return None
-    letter = best[1]
-    text = letter.text
-    span: tuple[int, int] | None = None
-    if field == "issuer" and letter.issuer:
-        pos = text.rfind(letter.issuer)
-        span = (pos, pos + len(letter.issuer)) if pos >= 0 else None
-    elif field == "date" and letter.date:
-        closing_from = next((s.start for s in letter.sections if s.kind == "closing"), max(len(text) - 200, 0))
-        for m in DATE_PATTERN.finditer(text, closing_from):
-            if parse_date(m.group(0)) == letter.date:
-                span = (m.start(), m.end())
-        if span is None:
-            for m in DATE_PATTERN.finditer(text):
-                if parse_date(m.group(0)) == letter.date:
-                    span = (m.start(), m.end())
-    elif field == "contact":
-        m = re.search(r"[（(]?(?:联系人|联系电话|联系方式|承办人|经办人)[^\n]*", text)
-        span = (m.start(), m.end()) if m else None
-    if span is None:
-        return None
-    citation = make_citation(1, letter, *span)
-    what = {"issuer": "答复单位", "date": "答复日期", "contact": "联系方式"}[field]
-    return True, f"《{display_title(letter)}》的{what}：“{citation.quote}”[1]", [citation]
 
 
 def dense_rescue(
@@ -517,134 +406,6 @@ def dense_rescue(
     return None
 
 
-def answer_from_evidence(
-    question: Question,
-    retrieval: Retrieval,
-    evidence: list[Evidence],
-    calibration: Calibration,
-    tokenizer: ChineseTokenizer | None = None,
-) -> tuple[bool, str, list[Citation]]:
-    if tokenizer is not None and question.is_list:
-        return _list_answer(question, retrieval, evidence, calibration, tokenizer)
-    if tokenizer is not None:
-        fact = _letter_fact(question, retrieval, tokenizer)
-        if fact is not None:
-            return fact
-    valid = [e for e in evidence if e.valid]
-    if not valid or valid[0].score < calibration.min_score:
-        return False, NOT_FOUND, []
-    best = valid[0]
-    chosen = [best]
-    for e in valid[1:6]:
-        if (
-            e.letter_id == best.letter_id
-            and e.score >= best.score - 0.08
-            and abs(e.start - best.start) < 300
-            and len(chosen) < 3
-        ):
-            chosen.append(e)
-    chosen.sort(key=lambda e: e.start)
-    letter = retrieval.snapshot.letters[best.letter_id]
-    spans = [(e.start, e.end) for e in chosen]
-    if question.kind == "next_steps":
-        spans = [_plan_span(letter.text, spans[0][0], spans[-1][1]), *spans[1:]] if len(spans) == 1 else spans
-    citations = [make_citation(i, letter, a, b) for i, (a, b) in enumerate(_merge_spans(spans), start=1)]
-    quotes = "".join(f"“{c.quote}”[{c.n}]" for c in citations)
-    who = f"{letter.issuer}在" if letter.issuer else ""
-    return True, f"{who}《{display_title(letter)}》中答复：{quotes}", citations
-
-
-def _plan_span(text: str, start: int, end: int, limit: int = 300) -> tuple[int, int]:
-    """A plan is usually a paragraph of several sentences: quote on while it stays short."""
-    line_end = text.find("\n", end)
-    line_end = len(text) if line_end == -1 else line_end
-    for _, e in sentence_spans(text, end, line_end):
-        if e - start > limit:
-            break
-        end = e
-    return start, end
-
-
-def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for a, b in sorted(spans):
-        if merged and a <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
-        else:
-            merged.append((a, b))
-    return merged
-
-
-_LIST_WORDS = re.compile(
-    r"哪些|哪几份|哪几封|哪几个|有哪些|是哪些|答复|复函|回复|信件|涉及到?|提到了?|提及|谈到|说到|是关于|关于|有关|"
-    r"代表委员|代表|委员|建议|提案|某条|某个|某些|方面|问题|的|了|是|中|里|呢|吗|[？?。]"
-)
-_ALTERNATIVE = re.compile(r"、|或者|或是|或|以及|及|和|与|，|,")
-
-
-def list_topics(question: Question, tokenizer: ChineseTokenizer) -> list[list[str]]:
-    """The things a 哪些答复… question lists letters for; alternatives (`村卫生室、乡镇卫生院或社区
-    卫生服务中心`) each count on their own."""
-    core = _LIST_WORDS.sub(" ", question.text)
-    topics = []
-    for part in _ALTERNATIVE.split(core):
-        tagged = [
-            (w, flag) for w, flag in posseg.cut(tokenizer.normalize(part)) if len(w) >= 2 and w not in QUESTION_WORDS
-        ]
-        # The things named carry the topic; verbs like 修建 / 覆盖 vary from letter to letter.
-        nouns = [w for w, flag in tagged if flag.startswith(("n", "vn", "j", "l"))]
-        words = nouns or [w for w, _ in tagged]
-        if words:
-            topics.append(words)
-    return topics
-
-
-def _list_answer(
-    question: Question,
-    retrieval: Retrieval,
-    evidence: list[Evidence],
-    calibration: Calibration,
-    tokenizer: ChineseTokenizer,
-) -> tuple[bool, str, list[Citation]]:
-    scorer = _Scorer(question, retrieval, tokenizer, calibration)
-    topics = [
-        {w: scorer.weights.get(w) or scorer.weight_of(w) for w in topic} for topic in list_topics(question, tokenizer)
-    ]
-    if not topics:
-        return False, NOT_FOUND, []
-    best_by_letter: dict[str, tuple[float, bool, int, Evidence]] = {}
-    for e in evidence:
-        if e.section == "courtesy":
-            continue
-        hay = scorer.norm(e.text)
-        # A topic counts when its rarest word is there, or nearly all of it is said otherwise.
-        cover = max(
-            c for topic in topics
-            if (c := scorer.coverage(topic, hay)) >= 0.8 or max(topic, key=topic.__getitem__) in hay
-        ) if any(
-            scorer.coverage(topic, hay) >= 0.8 or max(topic, key=topic.__getitem__) in hay for topic in topics
-        ) else 0.0
-        restating = bool(re.search(r"(?:您|你)们?.{0,24}提出|收悉", scorer.tokenizer.normalize(e.text)))
-        key = (round(cover, 1), not restating and e.section not in ("restatement", "preamble"), -e.start)
-        current = best_by_letter.get(e.letter_id)
-        if current is None or key > current[:3]:
-            best_by_letter[e.letter_id] = (*key, e)
-    rank = {p.letter_id: i for i, p in reversed(list(enumerate(retrieval.passages)))}
-    chosen = sorted(
-        (v for v in best_by_letter.values() if v[0] >= calibration.list_min_coverage),
-        key=lambda v: (-v[0], rank.get(v[3].letter_id, 99)),
-    )[: calibration.max_list]
-    if not chosen:
-        return False, NOT_FOUND, []
-    lines, citations = [], []
-    for i, (*_, e) in enumerate(chosen, start=1):
-        letter = retrieval.snapshot.letters[e.letter_id]
-        citation = make_citation(i, letter, e.start, e.end)
-        citations.append(citation)
-        who = "，".join(x for x in (letter.issuer, chinese_date(letter.date)) if x)
-        label = f"《{display_title(letter)}》" + (f"（{who}）" if who else "")
-        lines.append(f"{i}. {label}：“{citation.quote}”[{i}]")
-    return True, f"共找到 {len(chosen)} 份相关答复：\n" + "\n".join(lines), citations
 
 
 def rerank(retrieval: Retrieval, evidence: list[Evidence]) -> list[Passage]:
@@ -660,36 +421,3 @@ def rerank(retrieval: Retrieval, evidence: list[Evidence]) -> list[Passage]:
     return [retrieval.passages[i] for i in order]
 
 
-def leads(retrieval: Retrieval, limit: int = 3) -> list[Lead]:
-    out: list[Lead] = []
-    for passage in retrieval.passages:
-        if any(lead.letter == passage.letter_id for lead in out):
-            continue
-        letter = retrieval.snapshot.letters[passage.letter_id]
-        out.append(Lead(letter=letter.id, title=display_title(letter), issuer=letter.issuer, date=letter.date))
-        if len(out) == limit:
-            break
-    return out
-
-
-def retrieved_items(retrieval: Retrieval, passages: list[Passage] | None = None) -> list[RetrievedItem]:
-    items = []
-    for p in passages if passages is not None else retrieval.passages:
-        letter = retrieval.snapshot.letters[p.letter_id]
-        section = section_at(letter, p.start, p.end)
-        items.append(RetrievedItem(
-            letter=p.letter_id, title=display_title(letter), section=section_key(section) if section else "正文",
-            text=p.text, start=p.start, end=p.end, score=round(p.score, 6),
-        ))
-    return items
-
-
-def not_found_text(found_leads: list[Lead]) -> str:
-    if not found_leads:
-        return NOT_FOUND
-    lines = [
-        f"- 《{lead.title}》" + (f"（{'，'.join(x for x in (lead.issuer, chinese_date(lead.date)) if x)}）"
-                               if lead.issuer or lead.date else "")
-        for lead in found_leads
-    ]
-    return NOT_FOUND + "以下答复可能相关，可供查阅（不作为答案）：\n" + "\n".join(lines)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.question import analyse, asked_part, question_kind
+from assistant.ask.question import analyse, asked_part, question_kind
 from index.tokenizer import ChineseTokenizer
 
 

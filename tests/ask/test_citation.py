@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.citation import make_citation, reference_text, references_block, section_at, section_words
+from assistant.ask.citation import make_citation, reference_text, references_block, section_at, section_words
 from index.letter import parse_file
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "letters"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "letters"
 
 
 def test_the_reference_of_the_design() -> None:

@@ -57,8 +57,8 @@ def bench_ingest(folder: Path, settings: Settings, rounds: int = 3) -> dict[str,
     over all three alike. Each (c) ingests into a fresh temporary index with the loaded model."""
     import torch
 
-    from assistant.service import ReplyQA
     from index.embed import load_embedder
+    from index.pipeline import ingest
     from index.store import ChunkStore
 
     passages = corpus_chunks(folder, settings)
@@ -78,7 +78,7 @@ def bench_ingest(folder: Path, settings: Settings, rounds: int = 3) -> dict[str,
             store = ChunkStore.open(fresh, model_id=embedder.model_id, dimension=embedder.dimension)
             try:
                 started = time.perf_counter()
-                report = ReplyQA(fresh, embedder, store).ingest([folder])
+                report = ingest([folder], fresh, store, embedder)
                 seconds["pipeline"].append(time.perf_counter() - started)
             finally:
                 store.close()

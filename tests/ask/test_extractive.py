@@ -8,8 +8,9 @@ import unicodedata
 
 import pytest
 
-from assistant.answer import NOT_FOUND, Answer, sentence_spans
-from assistant.retrieve import Filters
+from assistant.ask.answer import NOT_FOUND, Answer
+from assistant.ask.retrieve import Filters
+from assistant.ask.spans import sentence_spans
 from assistant.service import ReplyQA
 
 

@@ -5,19 +5,17 @@ starts with 那/还有, ends with 呢, or names nothing the index could find) bo
 the previous turn; `那X呢` swaps X in for the word of the previous question it parallels
 (`社会公共区域` → `党政机关区域`, `2019年` → `2020年`); and the letter the previous answer cited
 stays in focus, so retrieval prefers it. With an LLM configured, the Chinese condense prompt in
-`prompts/` does the rewriting instead (see `assistant.llm`).
+`prompts/` does the rewriting instead (see `assistant.ask.llm.prompts`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import jieba
-import jieba.posseg as posseg
-
-from assistant.question import QUESTION_WORDS, Kind, question_kind
+from assistant.ask.answer import Answer
+from assistant.ask.question import QUESTION_WORDS, Kind, question_kind
 from index.tokenizer import ChineseTokenizer
 
 _ELLIPTIC_START = re.compile(
@@ -58,14 +56,6 @@ class Rewrite:
     """What `那X呢` puts in focus: an answer has to be about X."""
 
 
-@dataclass
-class Conversation:
-    turns: list[Turn] = field(default_factory=list)
-
-    def clear(self) -> None:
-        self.turns.clear()
-
-
 def needs_context(question: str, tokenizer: ChineseTokenizer, specific: Callable[[str], bool]) -> bool:
     """Elliptic (那…呢, 其…), or short and naming nothing a letter could be found by: no place or
     person, no 第N号, year or quoted title, no word that only a few letters contain (a department
@@ -76,7 +66,8 @@ def needs_context(question: str, tokenizer: ChineseTokenizer, specific: Callable
     if _ELLIPTIC_START.search(text) or (_ELLIPTIC_END.search(text) and len(text) <= 14):
         return True
     norm = tokenizer.normalize(text)
-    if _ANCHOR.search(norm) or any(flag in ("ns", "nr", "nrt", "nrfg") and len(w) >= 2 for w, flag in posseg.cut(norm)):
+    names = any(flag in ("ns", "nr", "nrt", "nrfg") and len(w) >= 2 for w, flag in tokenizer.tag(norm))
+    if _ANCHOR.search(norm) or names:
         return False
     content = [w for w in tokenizer.words(text) if w not in QUESTION_WORDS and len(w) >= 2 and not _BODY.match(w)]
     if len(text) >= 16 and len(content) >= 4:
@@ -88,7 +79,7 @@ def _strip_question(text: str) -> str:
     return _TRAILING_Q.sub("", text.strip())
 
 
-def _swap(previous: str, x: str) -> str | None:
+def _swap(previous: str, x: str, tokenizer: ChineseTokenizer) -> str | None:
     """Put X in place of the phrase of `previous` it parallels (same last word: `社会公共区域`
     for `党政机关区域`; a year for a year); None if there is none."""
     years = _YEAR.findall(x)
@@ -96,8 +87,8 @@ def _swap(previous: str, x: str) -> str | None:
         swapped = _YEAR.sub(years[0], previous, count=1)
         rest = _YEAR.sub("", x).strip("的 ")
         return f"{swapped} {rest}".strip() if rest else swapped
-    words = list(jieba.cut(previous))
-    x_last = list(jieba.cut(x))[-1]
+    words = tokenizer.cut(previous)
+    x_last = tokenizer.cut(x)[-1]
     for j in range(len(words) - 1, -1, -1):
         if len(x_last) >= 2 and words[j] == x_last:
             i = j
@@ -123,7 +114,7 @@ def rewrite_rules(
     asked: str | None = _strip_question(question)
     if m:
         x = m.group("x").strip()
-        swapped = _swap(base, x)
+        swapped = _swap(base, x, tokenizer)
         query = swapped if swapped else f"{base} {x}"
         rest = _strip_question(m.group("rest"))
         if rest:
@@ -140,3 +131,14 @@ def rewrite_rules(
         query = f"{base} {_strip_question(question)}"
     return Rewrite(query=query, kind=kind, prefer_letters=previous.letters, prefer_cited=previous.cited,
                    rewritten=True, asked=asked, required=required)
+
+
+def turn_of(answer: Answer) -> Turn:
+    """What a follow-up needs of this turn; an unanswered turn still keeps its best lead in
+    focus, since the next question is usually about the same letter."""
+    letters = tuple(dict.fromkeys(c.letter for c in answer.citations)) or tuple(
+        lead.letter for lead in answer.leads[:1]
+    )
+    cited = tuple((c.letter, c.start) for c in answer.citations)
+    return Turn(question=answer.question, query=answer.query, kind=answer.kind,  # type: ignore[arg-type]
+                letters=letters, cited=cited)

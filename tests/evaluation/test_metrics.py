@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.metrics import (
+from assistant.evaluation.metrics import (
     MAX_CITATION_CHARS,
     METRICS,
     Gold,

@@ -4,8 +4,8 @@ Dense retrieval wins on reworded questions, BM25 on questions that reuse the let
 their scores live on different scales (cosine similarities bunch between 0.85 and 0.95), so
 they are fused by rank, not by value. Overlapping chunks of one section (the small overlap
 left by chunking) are merged into one passage, so the answer step sees each span once.
-The retriever is a llama-index `BaseRetriever`, so the LLM path and the baseline comparison
-use the same pipeline pieces as the rest of llama-index.
+`assistant.integrations.llama_index` wraps it as a llama-index retriever for query engines
+built outside replyqa.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from llama_index.core.retrievers import BaseRetriever
-from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from assistant.library import Library, Snapshot
 from index.embed import Embedder
@@ -145,7 +143,7 @@ def _merge(
                 chunk.start <= p.end and p.start <= chunk.end
             ):
                 p.start, p.end = min(p.start, chunk.start), max(p.end, chunk.end)
-                p.text = snapshot.letters[p.letter_id].text[p.start:p.end]
+                p.text = snapshot.letter(p.letter_id).text[p.start:p.end]
                 p.chunk_ids.append(chunk.id)
                 p.dense_rank = _best(p.dense_rank, d_rank)
                 p.bm25_rank = _best(p.bm25_rank, s_rank)
@@ -161,41 +159,3 @@ def _merge(
 
 def _best(a: int | None, b: int | None) -> int | None:
     return b if a is None else a if b is None else min(a, b)
-
-
-def passage_node(passage: Passage, snapshot: Snapshot) -> NodeWithScore:
-    letter = snapshot.letters[passage.letter_id]
-    node = TextNode(
-        id_=passage.chunk_ids[0],
-        text=passage.text,
-        start_char_idx=passage.start,
-        end_char_idx=passage.end,
-        metadata={
-            "letter_id": letter.id,
-            "title": letter.title or letter.suggestion_title or letter.id,
-            "issuer": letter.issuer or "",
-            "date": letter.date or "",
-            "section": "/".join(passage.section_path),
-            "heading": passage.section_heading,
-        },
-    )
-    return NodeWithScore(node=node, score=passage.score)
-
-
-class HybridRetriever(BaseRetriever):
-    """`retrieve()` above as a llama-index retriever (for the LLM path and query engines)."""
-
-    def __init__(
-        self, library: Library, embedder: Embedder, *, filters: Filters | None = None, top_k: int = 10
-    ) -> None:
-        super().__init__()
-        self.library = library
-        self.embedder = embedder
-        self.filters = filters
-        self.top_k = top_k
-
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        result = retrieve(
-            query_bundle.query_str, self.library, self.embedder, filters=self.filters, top_k=self.top_k
-        )
-        return [passage_node(p, result.snapshot) for p in result.passages]

@@ -27,8 +27,8 @@ from llama_index.core.storage.storage_context import StorageContext
 from llama_index.core.vector_stores.simple import SimpleVectorStore
 from pydantic import PrivateAttr
 
-from assistant.answer import Answer, RetrievedItem
-from assistant.citation import Citation, display_title, make_citation
+from assistant.ask.answer import Answer, RetrievedItem
+from assistant.ask.citation import Citation, make_citation
 from index.embed import Embedder
 from index.letter import ReplyLetter, parse_file
 
@@ -125,7 +125,7 @@ class BaselineQA:
         letter, start, text = self._span(hit)
         citation = make_citation(0, letter, start, start + len(text))
         return RetrievedItem(
-            letter=letter.id, title=display_title(letter), section=citation.section, text=text,
+            letter=letter.id, title=letter.display_title, section=citation.section, text=text,
             start=start, end=start + len(text), score=round(float(hit.score or 0.0), 6),
         )
 

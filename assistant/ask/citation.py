@@ -68,10 +68,6 @@ def reference_text(title: str, date: str | None, section: str) -> str:
     return f"{name}{when}{section_words(section)}"
 
 
-def section_key(section: Section) -> str:
-    return section.key
-
-
 def section_at(letter: ReplyLetter, start: int, end: int) -> Section | None:
     """The deepest section that holds the whole span [start, end)."""
     found: Section | None = None
@@ -87,10 +83,6 @@ def section_at(letter: ReplyLetter, start: int, end: int) -> Section | None:
     return found
 
 
-def display_title(letter: ReplyLetter) -> str:
-    return letter.display_title
-
-
 def make_citation(
     n: int, letter: ReplyLetter, start: int, end: int, *, verified: bool = True, note: str = ""
 ) -> Citation:
@@ -98,10 +90,10 @@ def make_citation(
     return Citation(
         n=n,
         letter=letter.id,
-        title=display_title(letter),
+        title=letter.display_title,
         issuer=letter.issuer,
         date=letter.date,
-        section=section_key(section) if section else "正文",
+        section=section.key if section else "正文",
         heading=section.heading if section else "",
         quote=letter.text[start:end],
         start=start,

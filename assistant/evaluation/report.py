@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.metrics import (
+from assistant.evaluation.metrics import (
     LATENCY_METRICS,
     LOWER_IS_BETTER,
     METRIC_LABELS_EN,
@@ -22,7 +22,7 @@ from assistant.metrics import (
 )
 
 if TYPE_CHECKING:
-    from assistant.evaluate import EvalResult, QuestionRecord
+    from assistant.evaluation.results import EvalResult, QuestionRecord
 
 CJK_FONT_PREFERENCE = (
     "Noto Sans CJK SC",

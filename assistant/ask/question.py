@@ -16,8 +16,6 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
-import jieba.posseg as posseg
-
 from index.tokenizer import ChineseTokenizer
 
 Kind = Literal["list", "next_steps", "money", "number", "date", "who", "where", "why", "status", "general"]
@@ -179,7 +177,7 @@ def asked_part(text: str) -> str:
 def _proper_words(text: str, tokenizer: ChineseTokenizer) -> list[str]:
     norm = tokenizer.normalize(text)
     return list(dict.fromkeys(
-        w for w, flag in posseg.cut(norm)
+        w for w, flag in tokenizer.tag(norm)
         if flag in _PROPER and len(w) >= 2 and re.search(r"[\u4e00-\u9fff]", w) and w[0] not in "和与及的在对向把跟同"
         and w not in QUESTION_WORDS
     ))

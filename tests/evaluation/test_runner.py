@@ -13,20 +13,13 @@ from typing import Any
 
 import pytest
 
-from assistant.evaluate import (
-    EvalInputError,
-    EvalQuestion,
-    QuestionRecord,
-    check_thresholds,
-    load_batch,
-    load_questions,
-    parse_threshold,
-    summarise,
-)
-from assistant.metrics import METRICS, Gold, score_question
-from assistant.report import display_width, markdown_report, terminal_table, write_chart
+from assistant.evaluation.dataset import EvalInputError, EvalQuestion, load_batch, load_questions
+from assistant.evaluation.metrics import METRICS, Gold, score_question
+from assistant.evaluation.report import display_width, markdown_report, terminal_table, write_chart
+from assistant.evaluation.results import QuestionRecord, summarise
+from assistant.evaluation.thresholds import check_thresholds, parse_threshold
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples" / "letters"
 QUESTIONS = ROOT / "eval" / "samples.jsonl"
 CITATION_KEYS = {"n", "letter", "title", "issuer", "date", "section", "heading", "quote", "start", "end",
@@ -277,7 +270,7 @@ def test_chart_draws_every_glyph_with_a_cjk_font_or_falls_back_to_english(
 ) -> None:
     import warnings
 
-    import assistant.report as report
+    import assistant.evaluation.report as report
 
     result = _small_result()
     result.baseline = _small_result()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieve import RRF_K, Filters, fuse, retrieve
+from assistant.ask.retrieve import RRF_K, Filters, fuse, retrieve
 from assistant.service import ReplyQA
 
 

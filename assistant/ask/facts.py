@@ -16,19 +16,13 @@ answers) and removal of whitespace. Numbers compare by value with their unit, so
 
 from __future__ import annotations
 
-import functools
-import logging
 import re
-import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-import jieba
-import jieba.posseg as pseg
-import opencc
-
 from index.numerals import CN_DIGITS, chinese_to_number
+from index.tokenizer import ChineseTokenizer
 
 FactKind = Literal["number", "date", "title", "name", "entity"]
 
@@ -106,27 +100,9 @@ class Check:
         return not self.missing
 
 
-@functools.lru_cache(maxsize=1)
-def _converter() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s.json")
-
-
-@functools.lru_cache(maxsize=1)
-def _posseg() -> pseg.POSTokenizer:
-    jieba.setLogLevel(logging.WARNING)
-    return pseg.POSTokenizer(jieba.Tokenizer())
-
-
-@functools.lru_cache(maxsize=4096)
-def normalize(text: str) -> str:
-    """NFKC, simplified script, lower case, no whitespace: how both sides are compared."""
-    text = _converter().convert(unicodedata.normalize("NFKC", text))
-    return re.sub(r"\s+", "", text).lower()
-
-
-def canonical(text: str) -> str:
+def canonical(text: str, tokenizer: ChineseTokenizer) -> str:
     """`normalize`, then dates written in Chinese numerals or ISO form as `2020年8月20日`."""
-    text = normalize(text)
+    text = tokenizer.compact(text)
     text = _ISO_DATE.sub(lambda m: f"{m[1]}年{int(m[2])}月{int(m[3])}日", text)
     text = _CN_YEAR.sub(lambda m: f"{chinese_to_number(m[1])}年", text)
     text = _CN_MONTH.sub(lambda m: _month_or_keep(m), text)
@@ -160,7 +136,6 @@ class _Number:
     unit: str
 
 
-@functools.lru_cache(maxsize=2048)
 def _numbers(text: str) -> tuple[_Number, ...]:
     """Every number of a canonical text, with its value in base units and its unit."""
     found: list[_Number] = []
@@ -214,9 +189,9 @@ def _units_agree(a: str, b: str) -> bool:
     return any(a in group and b in group for group in same)
 
 
-def extract_facts(sentence: str) -> list[Fact]:
+def extract_facts(sentence: str, tokenizer: ChineseTokenizer) -> list[Fact]:
     """The numbers, dates, titles, quoted names and named places/organisations of a sentence."""
-    text = canonical(sentence)
+    text = canonical(sentence, tokenizer)
     facts: list[Fact] = []
     masked = text
     for m in _DATE.finditer(text):
@@ -229,11 +204,11 @@ def extract_facts(sentence: str) -> list[Fact]:
         facts.append(Fact("name", m[1]))
     for n in _numbers(masked):
         facts.append(Fact("number", n.text, n.value, n.unit))
-    facts.extend(Fact("entity", e) for e in named_entities(masked))
+    facts.extend(Fact("entity", e) for e in named_entities(masked, tokenizer))
     return list(dict.fromkeys(facts))
 
 
-def named_entities(text: str) -> list[str]:
+def named_entities(text: str, tokenizer: ChineseTokenizer) -> list[str]:
     """Places, organisations and people, as far as jieba's tags can be trusted.
 
     Kept: words jieba tags ns/nt/nr (minus common words its dictionary mistags, such as 城市 or
@@ -241,7 +216,7 @@ def named_entities(text: str) -> list[str]:
     one-character place or bureau suffix after it (青河 + 市 → 青河市), nouns ending like a bureau
     (水利局, 建设局, 市政府), and a noun joined to a one-character bureau suffix (交通运输 + 局).
     """
-    tokens = [(w, f) for w, f in _posseg().cut(text) if w.strip()]
+    tokens = [(w, f) for w, f in tokenizer.tag(text) if w.strip()]
     found: list[str] = []
     for i, (word, flag) in enumerate(tokens):
         if not _CJK_RUN.fullmatch(word):
@@ -266,42 +241,45 @@ def named_entities(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def fact_in(fact: Fact, text: str) -> bool:
+def fact_in(fact: Fact, text: str, tokenizer: ChineseTokenizer) -> bool:
     """Whether `text` (any text; it is canonicalised here) holds `fact`."""
-    hay = canonical(text)
+    hay = canonical(text, tokenizer)
     if fact.kind == "number":
         assert fact.value is not None
         return any(n.value == fact.value and _units_agree(fact.unit, n.unit) for n in _numbers(hay))
     return fact.text in hay
 
 
-def check(sentence: str, span: str, context: str = "") -> Check:
+def check(sentence: str, span: str, tokenizer: ChineseTokenizer, context: str = "") -> Check:
     """The facts of `sentence` that neither `span` nor `context` (the cited letter's title,
     issuer, date) holds; `ok` when there are none."""
-    facts = tuple(extract_facts(sentence))
-    missing = tuple(f for f in facts if not fact_in(f, span) and not (context and fact_in(f, context)))
+    facts = tuple(extract_facts(sentence, tokenizer))
+    missing = tuple(
+        f for f in facts
+        if not fact_in(f, span, tokenizer) and not (context and fact_in(f, context, tokenizer))
+    )
     return Check(facts, missing)
 
 
-def bigram_overlap(sentence: str, span: str) -> float:
+def bigram_overlap(sentence: str, span: str, tokenizer: ChineseTokenizer) -> float:
     """Share of the sentence's Chinese character bigrams found in the span: for sentences with
     no number or name to check, a rough test that they say what the span says."""
-    grams = {run[i:i + 2] for run in _CJK_RUN.findall(normalize(sentence)) for i in range(len(run) - 1)}
+    grams = {run[i:i + 2] for run in _CJK_RUN.findall(tokenizer.compact(sentence)) for i in range(len(run) - 1)}
     if not grams:
         return 0.0
-    hay = normalize(span)
+    hay = tokenizer.compact(span)
     return sum(1 for g in grams if g in hay) / len(grams)
 
 
-def negated(text: str) -> bool:
+def negated(text: str, tokenizer: ChineseTokenizer) -> bool:
     """Whether a text says something is not (yet) so: 尚未完工, 不具备条件, 无法实施.
     Used where only wording is compared, so that 已全部完成 is not "supported" by 尚未全部完工."""
-    return bool(_NEGATION.search(normalize(text)))
+    return bool(_NEGATION.search(tokenizer.compact(text)))
 
 
-def looks_like_instruction(text: str) -> bool:
+def looks_like_instruction(text: str, tokenizer: ChineseTokenizer) -> bool:
     """A letter sentence that talks to the model (忽略以上所有指令…): quoted data, never support."""
-    return bool(_INSTRUCTION.search(normalize(text)))
+    return bool(_INSTRUCTION.search(tokenizer.compact(text)))
 
 
 def has_content(text: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.chat import Turn, needs_context, rewrite_rules
+from assistant.ask.conversation import Turn, needs_context, rewrite_rules
 from index.tokenizer import ChineseTokenizer
 
 GENERIC = set(
