@@ -54,3 +54,9 @@ def alternation(entries: tuple[str, ...]) -> str:
     """A regex alternation of literal entries, in file order (which decides between two that
     match at the same place: files list 委员会 before 委 where the longer one must win)."""
     return "|".join(re.escape(e) for e in entries)
+
+
+def table(vocabulary: dict[str, tuple[str, ...]], name: str) -> dict[str, tuple[str, ...]]:
+    """The lists under `[name]`, keyed by their own key, in file order."""
+    prefix = f"{name}."
+    return {key.removeprefix(prefix): entries for key, entries in vocabulary.items() if key.startswith(prefix)}

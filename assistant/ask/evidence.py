@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -26,6 +27,11 @@ from assistant.ask.spans import sentence_spans
 from index.letter import ReplyLetter
 from index.outline import Section
 from index.tokenizer import ChineseTokenizer
+from index.vocab import load_vocabulary, table
+
+_VOCAB = load_vocabulary(Path(__file__).with_name("vocab") / "evidence.toml")
+_MONEY_WORDS = frozenset(_VOCAB["money_words"])
+_MONEY_KINDS = tuple(frozenset(kind) for kind in table(_VOCAB, "money_kinds").values())
 
 _LABEL = re.compile(
     r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.．、](?!\d)"
@@ -69,9 +75,6 @@ _STRONG: dict[str, re.Pattern[str]] = {
     "where": re.compile(r"位于|选址|地处|在.{2,20}(?:处|内|旁|附近)"),
     "status": re.compile(r"目前|已经|已|正在|尚未|同意|不宜|暂不|纳入|列入"),
 }
-_MONEY_WORDS = frozenset("投资 资金 补贴 补助 经费 费用 预算 钱 奖补 资助 拨款 总投资 金额 款 投入".split())
-_MONEY_KINDS = (frozenset({"投资", "总投资", "投入"}), frozenset({"补贴", "补助", "奖补", "资助", "奖励"}),
-                frozenset({"预算"}))
 _ADMIN_SUFFIX = re.compile(r"(?<=[\u4e00-\u9fff]{2})(?:省|市|县|区|州|盟|旗|镇|乡|村|街道)$")
 _FUTURE = re.compile(r"下一步|下步|今后|接下来|将|计划|拟|力争|争取|继续|进一步|逐步|加快|推动|推进|着力|积极")
 _NEXT_PARA = re.compile(r"^(?:下一步|下步|今后|接下来|后续|同时|此外)")

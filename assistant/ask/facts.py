@@ -19,24 +19,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Literal
 
 from index.numerals import CN_DIGITS, chinese_to_number
 from index.tokenizer import ChineseTokenizer
+from index.vocab import load_vocabulary
+
+_VOCAB = load_vocabulary(Path(__file__).with_name("vocab") / "facts.toml")
+UNITS = _VOCAB["units"]
+"""Longest first: the regex alternation takes the first that matches."""
+_ORG_SUFFIX = _VOCAB["organisation_suffixes"]
+_PLACE_SUFFIX = _VOCAB["place_suffixes"]
+_GENERIC_PREFIX = _VOCAB["generic_prefixes"]
+_NOT_NAMES = frozenset(_VOCAB["not_names"])
 
 FactKind = Literal["number", "date", "title", "name", "entity"]
 
 _MAGNITUDE = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
 
-# Longest first: the regex alternation takes the first that matches.
-UNITS = sorted(
-    """平方公里 平方千米 平方米 立方米 公顷 公里 千米 千瓦时 千瓦 兆瓦 千克 公斤 人次 车次 班次
-    个百分点 百分点 床位 号线 小时 分钟 元 个 家 座 名 所 辆 条 处 项 人 户 亩 类 种 倍 班 批
-    位 次 张 台 吨 米 艘 件 支 块 站 间 床 年 月 日 天 秒 周 % ‰ 岁 套 栋 层 部 只 头 株 棵 册
-    篇 期 届 号 趟 斤 度 级 成 份 笔 场 轮 门 款 列 路 根 盏 口 眼 宗 例 箱 片 组""".split(),
-    key=len,
-    reverse=True,
-)
 _UNIT_RE = "|".join(re.escape(u) for u in UNITS)
 _APPROX = "(?:余|多|来)?"
 _ARABIC = re.compile(
@@ -58,16 +59,6 @@ _NAME = re.compile(r"[“\"]([^“”\"]{2,12})[”\"]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
-_ORG_SUFFIX = ("委员会", "办公室", "政府", "中心", "公司", "集团", "医院", "学校", "大学", "学院", "银行", "协会",
-               "研究院", "研究所", "管理处", "事务所", "局", "厅", "委", "办", "署", "院")
-_PLACE_SUFFIX = ("自治州", "自治县", "街道", "省", "市", "县", "区", "镇", "乡", "村", "州", "盟", "旗")
-_GENERIC_PREFIX = ("我", "本", "该", "各", "贵", "全", "此", "其", "两", "多", "有关", "相关", "上级", "主管")
-_NOT_NAMES = frozenset(
-    """城市 新建 山洪 联合会 中国 全国 国家 中央 地方 基层 城区 农村 城乡 乡村 社区 山区 城镇
-    老城区 市区 县城 县域 省内 省外 市内 市级 县级 省级 乡镇 村级 村组 东部 西部 南部 北部 中部
-    各地 当地 本地 外地 国内 海外 沿海 内地 平安 和谐 文明 健康 长安 太平 建设 发展 东方 南方
-    北方 西方 党政机关 事业单位 机关 单位 部门 政府""".split()
-)
 _NEGATION = re.compile(
     r"未(?!来|成年|列入计划外)|没有|没能|无法|不能|不予|不再|不具备|不符合|不属于|不宜|不得|不可|不足|不够|不同意|暂不|并非|非法"
 )

@@ -4,6 +4,7 @@ where the letter states it (its signature, date and contact lines), not from its
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from assistant.ask.citation import Citation, make_citation
 from assistant.ask.evidence import Calibration, Scorer
@@ -12,12 +13,16 @@ from assistant.ask.retrieve import Retrieval
 from index.dates import DATE_PATTERN, parse_date
 from index.letter import ReplyLetter
 from index.tokenizer import ChineseTokenizer
+from index.vocab import load_vocabulary
+
+_FACT_WORDS = frozenset(
+    load_vocabulary(Path(__file__).with_name("vocab") / "evidence.toml")["letter_fields.question_words"]
+)
 
 _WHO_REPLIED = re.compile(
     r"(?:哪个|什么|哪)(?:单位|部门|机构)(?:答复|回复|办理|承办)|由谁答复|谁答复的|答复单位|承办单位|办理单位"
 )
 _WHEN_REPLIED = re.compile(r"(?:什么时候|何时|哪天|哪一天)(?:答复|回复|发出|印发)|答复(?:日期|时间)|落款日期")
-_FACT_WORDS = frozenset("部门 单位 机构 答复 回复 办理 承办 日期 时间 联系人 联系 电话 方式 落款 哪天".split())
 _CONTACT_ASKED = re.compile(r"联系人|联系电话|联系方式|找谁联系|怎么联系")
 
 

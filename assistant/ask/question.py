@@ -14,9 +14,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
 from index.tokenizer import ChineseTokenizer
+from index.vocab import load_vocabulary, table
+
+_VOCAB = load_vocabulary(Path(__file__).with_name("vocab") / "question.toml")
+QUESTION_WORDS = frozenset(_VOCAB["question_words"])
+_UNITS = _VOCAB["required_units"]
+"""Units an answer must carry when the question names them (see the vocabulary file)."""
+_UNIT_OF = table(_VOCAB, "unit_of")
+_CLASSIFIERS = tuple(table(_VOCAB, "classifiers").values())
+_DURATION_UNITS = _VOCAB["measures.duration"]
 
 Kind = Literal["list", "next_steps", "money", "number", "date", "who", "where", "why", "status", "general"]
 
@@ -59,38 +69,14 @@ _FOCUS_BEFORE = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]{1,14}?)(?:是|有|为|达
 _FOCUS_AFTER = re.compile(
     r"(?:多少|几)(?:个|家|座|名|所|辆|条|处|项|次|户|间|类|种|批|位|份|张|台|亩|人)?([\u4e00-\u9fffA-Za-z0-9]{1,14})"
 )
-_UNITS = ("公里", "千米", "平方米", "公顷", "亩", "万元", "亿元", "元", "米", "吨", "人次", "人", "户", "%", "床")
-"""Units an answer must carry when the question names them; count classifiers (个, 座, 家) are
-interchangeable in Chinese (300个候车亭 answers 多少座候车亭) and are not required."""
-_UNIT_OF = {
-    "面积": ("平方米", "亩", "公顷"), "长": ("公里", "米", "千米"), "全长": ("公里", "米"), "里程": ("公里",),
-    "多长": ("公里", "米", "年", "月", "天"), "多大": ("平方米", "亩", "公顷", "米"), "资金": ("元",), "投资": ("元",),
-    "费用": ("元",), "经费": ("元",), "预算": ("元",), "补贴": ("元",), "补助": ("元",), "人数": ("人",),
-    "几成": ("%", "成"), "比例": ("%", "成", "比例"), "占比": ("%", "占比"),
-}
-_CLASSIFIERS = (
-    ("名", "人", "位", "人次"), ("本", "册"), ("年",), ("个月", "月"), ("天", "日", "工作日"), ("周",), ("小时",),
-    ("分钟",), ("亩",), ("户",), ("辆", "台"), ("次",), ("班",), ("张",), ("床", "张"),
-)
 _CLASSIFIER_IN_QUESTION = re.compile(
     r"(?:多少|几)(个月|个工作日|工作日|小时|分钟|名|人|位|本|册|年|月|天|日|周|亩|户|辆|台|次|班|张|床)"
 )
-_DURATION_UNITS = ("天", "日", "工作日", "年", "个月", "月", "周", "小时", "分钟")
 _CLAUSE = re.compile(r"[，,；;：:]")
 _SUBQUESTION = re.compile(r"[？?]")
 _PROPER = frozenset({"ns", "nr", "nrt", "nrfg"})
 """Places and names. Organisations are left out: they are named many ways (卫健委, 卫生健康委员会)."""
 
-QUESTION_WORDS = frozenset(
-    """多少 几 什么 哪些 哪个 哪里 哪 怎么 怎样 如何 为什么 为何 是否 有没有 吗 呢 谁 何时 答复 回复 复函 建议 提案
-    情况 问题 方面 相关 提到 涉及 一下 请问 现在 目前 有 是 那 那么 还 这个 该 这份 那份 里 中 时 说 提 份 具体 主要
-    能 可以 打算 安排 下一步 下步 今后 后续 接下来 怎么办 什么样 哪一步 程度 进展 一共 总共 共 都 要 会 这 那个 其
-    哪几 么 样 怎 啥 多 少 几个 什么时候 时候 哪年 哪天 答 回 呀 啊 吧 的话 关于 对于 给 让 被 做 做了 进行
-    怎么样 原因 有什么 考虑 态度 同意 哪几份 提及 谈到 说到 写到 讲 讲到 提出 提出的 多长 多大 多高 能不能 能否
-    不能 一直 之前 已经 还是 到底 大概 大约 左右 以上 下来 没有 了吗 了没有 没 过 当时 后面 后来 怎么回事 卡在
-    几成 下 一步 建议是 提案是 答复是 怎么答复 如何答复 批 其中 以及 还有 另外 这些 那些 哪些方面 什么办法 办法
-    措施 什么措施""".split()
-)
 
 
 @dataclass(frozen=True)
