@@ -299,8 +299,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
-    from assistant.auth import AuthConfigError, users_from_settings
-    from assistant.ui import serve
+    from assistant.web.app import serve
+    from assistant.web.auth import AuthConfigError, users_from_settings
 
     settings = _settings(args)
     host, port = args.host or settings.host, args.port or settings.port

@@ -37,9 +37,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
 
-from assistant.auth import load_users, make_auth, parse_users
 from assistant.citation import references_block, section_at
-from assistant.export import (
+from assistant.retrieve import Filters
+from assistant.service import ReplyQA
+from assistant.web.auth import load_users, make_auth, parse_users
+from assistant.web.export import (
     answer_with_references,
     conversation_docx,
     conversation_markdown,
@@ -47,8 +49,6 @@ from assistant.export import (
     md_escape,
     reference_line,
 )
-from assistant.retrieve import Filters
-from assistant.service import ReplyQA
 from index.letter import parse_file
 from index.load import LoadError
 from index.settings import Settings
@@ -150,7 +150,7 @@ def ui_app(tmp_path_factory: pytest.TempPathFactory, export_dir: Path, models_di
 
 @pytest.fixture(scope="session")
 def server(ui_app: ReplyQA) -> Iterator[str]:
-    from assistant.ui import serve
+    from assistant.web.app import serve
 
     start = len(OUTSIDE)
     port = _free_port()
@@ -163,7 +163,7 @@ def server(ui_app: ReplyQA) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def auth_server(ui_app: ReplyQA) -> Iterator[str]:
     """A second page on another port over the same service, with login on."""
-    from assistant.ui import serve
+    from assistant.web.app import serve
 
     start = len(OUTSIDE)
     port = _free_port()
@@ -193,7 +193,7 @@ class _DoubtfulQA:
 
 @pytest.fixture(scope="session")
 def doubtful_server(ui_app: ReplyQA) -> Iterator[str]:
-    from assistant.ui import serve
+    from assistant.web.app import serve
 
     port = _free_port()
     demo = serve(_DoubtfulQA(ui_app), "127.0.0.1", port, users={}, prevent_thread_lock=True, quiet=True)  # type: ignore[arg-type]
@@ -475,7 +475,7 @@ def test_hostile_letter_stays_text(ui: tuple[Page, Watch], ui_app: ReplyQA) -> N
 
 
 def test_example_answer_is_drawn_with_a_cjk_font(ui: tuple[Page, Watch], ui_app: ReplyQA) -> None:
-    from assistant.ui import EXAMPLES
+    from assistant.web.chat_tab import EXAMPLES
 
     page, _ = ui
     page.locator(".rq-example").first.click()
@@ -559,7 +559,7 @@ def test_unverified_citation_is_not_offered_as_support(chromium: Browser, doubtf
 
 # --- without a browser ----------------------------------------------------------------------------
 def test_respond_streams_then_finishes(ui_app: ReplyQA) -> None:
-    from assistant.ui import Conversation, respond
+    from assistant.web.state import Conversation, respond
 
     conv = Conversation()
     states = [[dict(m) for m in c.messages] for c in respond(ui_app, Q_CITE, conv, Filters())]
@@ -572,7 +572,7 @@ def test_respond_streams_then_finishes(ui_app: ReplyQA) -> None:
 
 
 def test_render_escapes_letter_text(ui_app: ReplyQA) -> None:
-    from assistant import ui_render
+    from assistant.web import render as ui_render
 
     answer = ui_app.ask(Q_HOSTILE)
     letter = ui_app.letter("hostile")
@@ -617,7 +617,7 @@ def test_auth_users_and_constant_time_check(tmp_path: Path) -> None:
 
 
 def test_safe_upload_names() -> None:
-    from assistant.ui import safe_name
+    from assistant.web.upload_tab import safe_name
 
     assert safe_name("答复 2024.TXT") == "答复 2024.txt"
     assert safe_name("../../etc/passwd") == "passwd"
