@@ -5,13 +5,14 @@ uses). Each tab is built, with its own events, by its module (`chat_tab`, `brows
 `upload_tab`); what crosses tabs is wired here — 就这封答复提问 narrows the chat to a letter,
 and after an import (and on every page load) the facets of both tabs are rebuilt from the index.
 
-The page never phones home: `analytics_enabled=False` on the Blocks turns off every check
-gradio would otherwise make (version check, telemetry on start and launch) whatever
-`GRADIO_ANALYTICS_ENABLED` says, without touching the process environment.
+The page does not phone home: gradio 6 gates its version check and all its telemetry on the
+Blocks' `analytics_enabled`, which is off unless `GRADIO_ANALYTICS_ENABLED=True` is set
+explicitly (gradio's own default is on). The environment is read, never written.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,6 +31,10 @@ from assistant.web.upload_tab import build_upload_tab
 
 TITLE = "答复问答助手"
 INTRO = "## 答复问答助手\n就已导入的人大建议、政协提案答复提问；答案逐句引用原文，点击引用标记即可核对。"
+
+
+def analytics_opt_in() -> bool:
+    return os.environ.get("GRADIO_ANALYTICS_ENABLED", "False") == "True"
 
 
 def facet_updates(app: ReplyQA, text: str, issuer: str, year: str, channel: str) -> tuple[Any, ...]:
@@ -60,7 +65,7 @@ def build_app(app: ReplyQA) -> gr.Blocks:
         return app.ask(question).model_dump(mode="json")
 
     private: dict[str, Any] = {"api_visibility": "private"}
-    with gr.Blocks(title=TITLE, delete_cache=(3600, 86400), analytics_enabled=False) as demo:
+    with gr.Blocks(title=TITLE, delete_cache=(3600, 86400), analytics_enabled=analytics_opt_in()) as demo:
         conv = gr.State(Conversation())
         current_letter = gr.State(None)
         gr.Markdown(INTRO)
