@@ -47,6 +47,7 @@ def facet_updates(app: ReplyQA, text: str, issuer: str, year: str, channel: str)
 
 
 def build_app(app: ReplyQA) -> gr.Blocks:
+    """The page over `app`; exports go to a temporary folder of this page's own."""
     choices = facet_choices(app.letters())
     exports = Path(tempfile.mkdtemp(prefix="replyqa-export-"))
 
@@ -82,6 +83,8 @@ def build_app(app: ReplyQA) -> gr.Blocks:
         demo.load(refresh, browse.inputs, facets, **private)
         demo.load(None, js=assets.page_js())
         gr.api(letters_api, api_name="letters")
+        # Served as /ask_6, not /ask: gradio already gave `ask`…`ask_5` to the chat's private
+        # events. Kept as it was before the split; renaming the chat handler would free /ask.
         gr.api(ask_api, api_name="ask")
     return demo
 

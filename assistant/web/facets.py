@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assistant.retrieve import Filters
+from assistant.web.render import CHANNEL_ZH
 from index.store import LetterRecord
 
 ALL = "__all__"
-CHANNEL_CHOICES = [("全部", ALL), ("人大建议", "NPC"), ("政协提案", "CPPCC"), ("其他", "other")]
+CHANNEL_CHOICES = [("全部", ALL), *((name, code) for code, name in CHANNEL_ZH.items())]
 
 Choices = list[tuple[str, str]]
 
