@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
-    overrides = {}
+    overrides: dict[str, Path] = {}
     if getattr(args, "data_dir", None):
         overrides["data_dir"] = Path(args.data_dir)
     return Settings(**overrides)
