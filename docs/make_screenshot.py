@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from assistant.service import ReplyQA  # noqa: E402
-from assistant.ui import serve  # noqa: E402
+from assistant.web.app import serve  # noqa: E402
 from index.settings import Settings  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

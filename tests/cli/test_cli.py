@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _replyqa(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -42,6 +42,27 @@ def test_parse_prints_a_readable_summary_in_chinese() -> None:
     result = _replyqa("parse", str(ROOT / "samples" / "letters" / "dc-gx-2020-dh0271.txt"))
     assert result.returncode == 0
     assert "标题：" in result.stdout and "答复单位：东川省工业和信息化厅" in result.stdout
+
+
+def test_parse_and_help_load_nothing_heavy() -> None:
+    """`replyqa parse` is for checking letters quickly: it must not pay for the model, Chroma or
+    the page (and neither must `--help`)."""
+    probe = (
+        "import sys\n"
+        "from assistant.cli import main\n"
+        "try:\n"
+        "    code = main(sys.argv[1:])\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "heavy = ('torch', 'sentence_transformers', 'chromadb', 'gradio', 'llama_index')\n"
+        "print('LOADED', [m for m in heavy if m in sys.modules], code, file=sys.stderr)\n"
+    )
+    good = str(ROOT / "samples" / "letters" / "qh-jt-2023-058.txt")
+    broken = str(ROOT / "samples" / "broken" / "corrupt.docx")
+    for args in (["parse", good, broken], ["parse", "--json", good], ["--help"]):
+        result = subprocess.run([sys.executable, "-c", probe, *args], cwd=ROOT, capture_output=True, text=True,
+                                timeout=120, check=False)
+        assert "LOADED [] 0" in result.stderr, (args, result.stderr)
 
 
 def test_parse_of_only_broken_files_fails() -> None:

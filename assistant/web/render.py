@@ -8,28 +8,26 @@ only markup here is our own, and nothing from a letter is ever put inside JavaSc
 
 Clickable citation markers carry their address in a class name (`rq-cite rq-k-<turn>-<n>`)
 because the chat's HTML sanitizer keeps `class`, `role`, `tabindex` and `title` but drops
-`data-*` attributes. `PAGE_JS` turns a click on such a marker into a value of a hidden
+`data-*` attributes. `static/page.js` turns a click on such a marker into a value of a hidden
 textbox, which the server answers with the source panel.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Sequence
 
 from assistant.ask.answer import Answer
 from assistant.ask.citation import Citation, chinese_date, section_at, section_words
-from assistant.export import reference_line
+from assistant.web.export import reference_line
 from index.letter import ReplyLetter
-from index.outline import Section
+from index.outline import SECTION_NAMES, Section
 from index.pipeline import STATUS_ZH, FileResult
 from index.store import LetterRecord
 
 CHANNEL_ZH = {"NPC": "人大建议", "CPPCC": "政协提案", "other": "其他"}
 _MARKER = re.compile(r"\[(\d+)\]")
-_KIND_ZH = {"preamble": "开头", "body": "正文", "closing": "结尾"}
 _CONTEXT = 400
 """Characters shown either side of a quote whose letter has no section around it."""
 
@@ -114,9 +112,9 @@ def _fields_html(letter: ReplyLetter, *, full: bool = True) -> str:
 
 
 def section_name(section: Section) -> str:
-    if section.kind == "numbered":
-        return section_words("/".join(section.path))
-    return _KIND_ZH.get(section.kind, "正文")
+    """The cited section's heading in the source panel: `第三部分一是` for a numbered one, but
+    plain `开头` / `正文` / `结尾` (not `开头部分` as in a reference) for the others."""
+    return section_words(section.key) if section.kind == "numbered" else section.key
 
 
 def _short(text: str, limit: int = 36) -> str:
@@ -137,7 +135,7 @@ def outline_html(
             classes.append("rq-current")
         elif current is not None and section.start <= current.start and current.end <= section.end:
             classes.append("rq-on-path")
-        label = section.label or _KIND_ZH.get(section.kind, "")
+        label = section.label or SECTION_NAMES.get(section.kind, "")
         inner = f'<span class="rq-o-label">{esc(label)}</span> {esc(_short(section.heading))}'
         if anchors and section.start in anchors:
             inner = (f'<span class="rq-jump" role="button" tabindex="0" data-rq-jump="{esc(anchors[section.start])}">'
@@ -248,148 +246,3 @@ def ingest_html(results: Sequence[tuple[str, FileResult]], summary: str) -> str:
         f'<table class="rq-letters"><thead><tr><th>文件</th><th>结果</th><th>答复编号</th><th>段落块</th><th>原因</th>'
         f"</tr></thead><tbody>{rows}</tbody></table></div>"
     )
-
-
-# --- page assets ------------------------------------------------------------------------------
-CJK_FONTS = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
-
-PAGE_CSS = f"""
-#rq-chat, .rq-answer, .rq-question, .rq-src, .rq-reader, .rq-letters {{ font-family: {CJK_FONTS}; }}
-.rq-answer .rq-text {{ line-height: 1.8; }}
-.rq-cite {{ color: var(--color-accent); font-weight: 600; cursor: pointer; padding: 0 2px; border-radius: 4px; }}
-.rq-cite:hover, .rq-cite:focus {{ background: var(--color-accent-soft); outline: none; }}
-.rq-cite-pending {{ color: var(--body-text-color-subdued); }}
-.rq-cite-unverified {{ color: #8a8a8a; cursor: not-allowed; }}
-.rq-cite-unverified s {{ margin-right: 2px; }}
-.rq-cite-unverified small {{ border: 1px solid #b5b5b5; border-radius: 3px; padding: 0 3px; font-size: .75em; }}
-.rq-refs {{ margin: .6em 0 0; padding: .4em 0 0 1.2em; border-top: 1px dashed var(--border-color-primary);
-           font-size: .88em; list-style: none; }}
-.rq-refs li {{ margin: .15em 0; }}
-.rq-ref-unverified {{ color: #8a8a8a; }}
-.rq-notfound {{ color: var(--body-text-color-subdued); }}
-.rq-caret {{ animation: rq-blink 1s steps(1) infinite; }}
-@keyframes rq-blink {{ 50% {{ opacity: 0; }} }}
-.rq-src-title {{ margin: 0 0 .4em; font-size: 1.05em; }}
-.rq-fields {{ display: grid; grid-template-columns: max-content 1fr max-content 1fr; gap: .1em .8em; margin: 0 0 .5em;
-              font-size: .9em; }}
-.rq-fields dt {{ color: var(--body-text-color-subdued); }}
-.rq-fields dd {{ margin: 0; }}
-.rq-src-ref {{ font-size: .9em; margin: .3em 0; padding: .3em .5em; background: var(--background-fill-secondary);
-              border-radius: 4px; }}
-.rq-src-outline summary {{ cursor: pointer; color: var(--body-text-color-subdued); font-size: .9em; }}
-.rq-src .rq-outline, .rq-reader .rq-outline, .rq-outline ul {{ list-style: none !important; margin: .2em 0;
-    padding-left: 1em; font-size: .88em; }}
-.rq-outline li {{ list-style: none !important; margin: 0; }}
-.rq-outline li::marker {{ content: none; }}
-.rq-src .rq-outline {{ max-height: 14em; overflow-y: auto; }}
-.rq-outline .rq-o-label {{ color: var(--body-text-color-subdued); }}
-.rq-outline .rq-current > .rq-o-label, .rq-outline .rq-current {{ font-weight: 700; color: var(--color-accent); }}
-.rq-outline .rq-current li {{ font-weight: 400; color: var(--body-text-color); }}
-.rq-jump {{ cursor: pointer; }}
-.rq-jump:hover {{ text-decoration: underline; }}
-.rq-src-heading {{ font-weight: 600; margin: .6em 0 .3em; }}
-.rq-src-body, .rq-reader-body {{ max-height: 26em; overflow-y: auto; border: 1px solid var(--border-color-primary);
-                                 border-radius: 6px; padding: .5em .7em; }}
-.rq-reader-body {{ max-height: 40em; }}
-.rq-src-text, .rq-reader-text {{ white-space: pre-wrap; line-height: 1.9; }}
-mark.rq-mark {{ background: #ffe27a; color: #222; padding: 0 2px; border-radius: 2px; }}
-.rq-warn, .rq-error {{ color: #b45309; }}
-.rq-letters {{ width: 100%; border-collapse: collapse; font-size: .92em; }}
-.rq-letters th, .rq-letters td {{ text-align: left; padding: .35em .5em;
-                                  border-bottom: 1px solid var(--border-color-primary); }}
-tr.rq-letter {{ cursor: pointer; }}
-tr.rq-letter:hover, tr.rq-letter:focus {{ background: var(--background-fill-secondary); outline: none; }}
-.rq-list-count {{ margin: .3em 0; color: var(--body-text-color-subdued); }}
-.rq-st-added .rq-status, .rq-st-updated .rq-status {{ color: #15803d; font-weight: 600; }}
-.rq-st-failed .rq-status {{ color: #b91c1c; font-weight: 600; }}
-.rq-toast {{ position: fixed; bottom: 2em; left: 50%; transform: translateX(-50%); z-index: 1000; padding: .5em 1.2em;
-            background: #333; color: #fff; border-radius: 6px; font-family: {CJK_FONTS}; }}
-"""
-
-PAGE_JS = """
-() => {
-  if (window.__replyqa) return;
-  window.__replyqa = true;
-  const style = document.createElement('style');
-  style.id = 'replyqa-style';
-  style.textContent = __CSS__;
-  document.head.appendChild(style);
-  // A click becomes the value of a hidden textbox; its change event asks the server. The
-  // timestamp makes every click a change, so clicking the same marker twice works too.
-  const send = (boxId, value) => {
-    const box = document.querySelector('#' + boxId + ' textarea');
-    if (!box) return;
-    box.value = value + '|' + Date.now();
-    box.dispatchEvent(new Event('input', {bubbles: true}));
-  };
-  const act = (target) => {
-    const cite = target.closest('.rq-cite');
-    if (cite) {
-      const m = /(?:^|\\s)rq-k-(\\d+)-(\\d+)(?:\\s|$)/.exec(cite.className);
-      if (m) { send('rq-cite-key', m[1] + ':' + m[2]); return true; }
-    }
-    const row = target.closest('[data-rq-letter]');
-    if (row) { send('rq-letter-key', row.getAttribute('data-rq-letter')); return true; }
-    const jump = target.closest('[data-rq-jump]');
-    if (jump) {
-      const dest = document.getElementById(jump.getAttribute('data-rq-jump'));
-      if (dest) dest.scrollIntoView({block: 'start'});
-      return true;
-    }
-    return false;
-  };
-  document.addEventListener('click', (ev) => {
-    if (ev.target instanceof Element && act(ev.target)) ev.preventDefault();
-  }, true);
-  document.addEventListener('keydown', (ev) => {
-    if ((ev.key === 'Enter' || ev.key === ' ') && ev.target instanceof Element
-        && ev.target.matches('.rq-cite, [data-rq-letter], [data-rq-jump]') && act(ev.target)) {
-      ev.preventDefault();
-    }
-  }, true);
-  window.__replyqaToast = (message) => {
-    const toast = document.createElement('div');
-    toast.className = 'rq-toast';
-    toast.setAttribute('role', 'status');
-    toast.textContent = message;
-    document.body.appendChild(toast);
-    setTimeout(() => toast.remove(), 1800);
-  };
-}
-""".replace("__CSS__", json.dumps(PAGE_CSS))
-
-SCROLL_TO_MARK_JS = """
-watch('value', () => {
-  const mark = element.querySelector('mark');
-  if (mark) mark.scrollIntoView({block: 'center', inline: 'nearest'});
-});
-"""
-"""For the source panel (`gr.HTML(js_on_load=...)`): after each new source, bring the quote into view."""
-
-SCROLL_TO_TOP_JS = """
-watch('value', () => {
-  const body = element.querySelector('.rq-reader-body');
-  if (body) body.scrollTop = 0;
-});
-"""
-
-COPY_JS = """
-async (text) => {
-  const toast = window.__replyqaToast || (() => {});
-  if (!text) { toast('还没有可复制的答案'); return; }
-  try {
-    await navigator.clipboard.writeText(text);
-  } catch (err) {
-    // Without a secure context (http on another host) the async clipboard is missing.
-    const area = document.createElement('textarea');
-    area.value = text;
-    area.style.position = 'fixed';
-    area.style.opacity = '0';
-    document.body.appendChild(area);
-    area.select();
-    document.execCommand('copy');
-    area.remove();
-  }
-  toast('已复制答案和引用');
-}
-"""

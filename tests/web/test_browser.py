@@ -1,72 +1,39 @@
 """The page in a real browser: Chromium (Playwright) against the app served in-process over a
-real index of the sample letters plus the hostile one.
+real index of the sample letters plus the hostile one (see conftest).
 
 Why in a browser: the things that matter here — a click on `[1]` opening the right section
 with the quote marked and in view, the clipboard, downloads, letter text staying text — all
 happen in the page's own JavaScript and HTML, which no server-side test sees. Expected
 answers come from the same `ReplyQA` the page uses, so these tests check the page, not the
 answer quality being tuned elsewhere.
-
-Offline is part of the contract: an audit hook records any socket to a non-loopback host
-(checked per test and right after each session-scoped launch), and a Playwright route aborts
-and records any browser request that leaves 127.0.0.1.
 """
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
-
 import io
-import ipaddress
-import re
 import shutil
-import socket
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 import docx
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
+from pagekit import T, Watch, ask, open_page, squash
+from playwright.sync_api import Browser, Page, expect
 
 from assistant.ask.citation import references_block, section_at
 from assistant.ask.retrieve import Filters
-from assistant.auth import load_users, make_auth, parse_users
-from assistant.export import (
-    answer_with_references,
-    conversation_docx,
-    conversation_markdown,
-    footnote_texts,
-    md_escape,
-    reference_line,
-)
 from assistant.service import ReplyQA
+from assistant.web.export import answer_with_references, footnote_texts, md_escape, reference_line
 from index.letter import parse_file
 from index.load import LoadError
-from index.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-T = 15_000
-"""ms for every `expect`: 2 cores, other work in parallel."""
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 Q_CITE = "东川省首批5G应用示范项目有多少个？"
 Q_FOLLOW = "省里给了多少奖补资金？"
 Q_FILTER = "2022年青河市农村公路建设完成了多少投资？"
 Q_HOSTILE = "建议附件中转述的群众网上留言原文含有哪些字符？"
 Q_NEW = "青石镇彩虹桥总投资多少？"
-USERS = "staff:青河-2024:pw,admin:x"
 
 NEW_LETTER = """关于县十九届人大一次会议第77号建议的答复
 
@@ -82,193 +49,6 @@ NEW_LETTER = """关于县十九届人大一次会议第77号建议的答复
 """A fictional letter with a fact no sample letter has (2680万元 for 彩虹桥)."""
 
 
-# --- offline guard -----------------------------------------------------------------------------
-OUTSIDE: list[str] = []
-
-
-def _local(host: object) -> bool:
-    if host is None:
-        return True
-    if isinstance(host, bytes):
-        host = host.decode(errors="replace")
-    host = str(host).strip("[]")
-    if host in ("", "localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-def _audit(event: str, args: tuple[object, ...]) -> None:
-    if event == "socket.getaddrinfo":
-        host = args[0]
-    elif event == "socket.connect":
-        address = args[1]
-        if not isinstance(address, tuple):
-            return  # a Unix socket
-        host = address[0]
-    else:
-        return
-    if not _local(host):
-        OUTSIDE.append(f"{event} {host!r}")
-
-
-if not getattr(sys, "_replyqa_ui_audit", False):
-    sys.addaudithook(_audit)
-    sys._replyqa_ui_audit = True  # type: ignore[attr-defined]
-
-
-@pytest.fixture(autouse=True)
-def _stays_offline() -> Iterator[None]:
-    start = len(OUTSIDE)
-    yield
-    assert OUTSIDE[start:] == [], "the test reached beyond 127.0.0.1"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-# --- the app, served ------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def ui_app(tmp_path_factory: pytest.TempPathFactory, export_dir: Path, models_dir: Path) -> Iterator[ReplyQA]:
-    """One real index of samples/letters + the hostile letter (export_dir first: it must create
-    the model folder before anything else touches it)."""
-    start = len(OUTSIDE)
-    settings = Settings(data_dir=tmp_path_factory.mktemp("ui-data"), models_dir=models_dir,
-                        auth_users=None, auth_file=None, chroma_host=None, llm_base_url=None)
-    app = ReplyQA.open(settings)
-    report = app.ingest([SAMPLES / "letters", SAMPLES / "broken" / "hostile.html"])
-    assert not report.failures, report.failures
-    assert OUTSIDE[start:] == []
-    yield app
-    app.close()
-
-
-@pytest.fixture(scope="session")
-def server(ui_app: ReplyQA) -> Iterator[str]:
-    from assistant.ui import serve
-
-    start = len(OUTSIDE)
-    port = _free_port()
-    demo = serve(ui_app, "127.0.0.1", port, users={}, prevent_thread_lock=True, quiet=True)
-    assert OUTSIDE[start:] == [], "launching the page reached beyond 127.0.0.1"
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
-
-
-@pytest.fixture(scope="session")
-def auth_server(ui_app: ReplyQA) -> Iterator[str]:
-    """A second page on another port over the same service, with login on."""
-    from assistant.ui import serve
-
-    start = len(OUTSIDE)
-    port = _free_port()
-    demo = serve(ui_app, "127.0.0.1", port, users=parse_users(USERS), prevent_thread_lock=True, quiet=True)
-    assert OUTSIDE[start:] == []
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
-
-
-class _DoubtfulQA:
-    """The real service, except that the last citation of every answer failed verification —
-    as the LLM path reports a sentence its source does not support."""
-
-    def __init__(self, app: ReplyQA) -> None:
-        self._app = app
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._app, name)
-
-    def stream(self, question: str, history: object = (), *, filters: Filters | None = None) -> Iterator[object]:
-        for piece in self._app.stream(question, history, filters=filters):  # type: ignore[arg-type]
-            if not isinstance(piece, str) and piece.citations:
-                last = piece.citations[-1].model_copy(update={"verified": False, "note": "所引原文没有这句话的数字"})
-                piece = piece.model_copy(update={"citations": [*piece.citations[:-1], last]})
-            yield piece
-
-
-@pytest.fixture(scope="session")
-def doubtful_server(ui_app: ReplyQA) -> Iterator[str]:
-    from assistant.ui import serve
-
-    port = _free_port()
-    demo = serve(_DoubtfulQA(ui_app), "127.0.0.1", port, users={}, prevent_thread_lock=True, quiet=True)  # type: ignore[arg-type]
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: apt-get install -y --no-install-recommends chromium fonts-noto-cjk")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@dataclass
-class Watch:
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    outside: list[str] = field(default_factory=list)
-
-
-def _open_page(chromium: Browser, url: str) -> tuple[Page, Watch]:
-    watch = Watch()
-    context = chromium.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900},
-                                   permissions=["clipboard-read", "clipboard-write"])
-
-    def guard(route: Route) -> None:
-        host = urlparse(route.request.url).hostname
-        if route.request.url.startswith(("http://", "https://", "ws://", "wss://")) and not _local(host):
-            watch.outside.append(route.request.url)
-            route.abort()
-        else:
-            route.continue_()
-
-    context.route("**/*", guard)
-    page = context.new_page()
-    page.on("dialog", lambda d: (watch.dialogs.append(d.message), d.dismiss()))
-    page.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: watch.errors.append(str(e)))
-    page.goto(url)
-    return page, watch
-
-
-@pytest.fixture
-def ui(chromium: Browser, server: str) -> Iterator[tuple[Page, Watch]]:
-    page, watch = _open_page(chromium, server)
-    page.wait_for_function("window.__replyqa === true", timeout=T)
-    expect(page.locator("#rq-question textarea")).to_be_visible(timeout=T)
-    yield page, watch
-    page.context.close()
-    assert watch.dialogs == [], "a dialog opened: page content ran as script"
-    assert watch.errors == [], "the browser console reported errors"
-    assert watch.outside == [], "the page requested something beyond 127.0.0.1"
-
-
-def ask(page: Page, question: str) -> Locator:
-    """Ask in the chat and wait for the finished (no longer streaming) answer bubble."""
-    bots = page.locator("#rq-chat [data-testid='bot']")
-    before = bots.count()
-    page.locator("#rq-question textarea").fill(question)
-    page.locator("#rq-question textarea").press("Enter")
-    expect(bots).to_have_count(before + 1, timeout=T)
-    last = bots.nth(before)
-    expect(last.locator(".rq-answer:not(.rq-streaming)")).to_have_count(1, timeout=T)
-    return last
-
-
-def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-# --- browser tests ----------------------------------------------------------------------------
 def test_answer_cite_follow_up_and_new_conversation(ui: tuple[Page, Watch], ui_app: ReplyQA) -> None:
     page, _ = ui
     # Narrow enough for the columns to stack: the source panel starts below the fold, so
@@ -475,7 +255,7 @@ def test_hostile_letter_stays_text(ui: tuple[Page, Watch], ui_app: ReplyQA) -> N
 
 
 def test_example_answer_is_drawn_with_a_cjk_font(ui: tuple[Page, Watch], ui_app: ReplyQA) -> None:
-    from assistant.ui import EXAMPLES
+    from assistant.web.chat_tab import EXAMPLES
 
     page, _ = ui
     page.locator(".rq-example").first.click()
@@ -493,24 +273,24 @@ def test_example_answer_is_drawn_with_a_cjk_font(ui: tuple[Page, Watch], ui_app:
     assert any("CJK" in name for name in families), families
 
 
-def test_login_required_for_page_and_api(chromium: Browser, auth_server: str, ui_app: ReplyQA) -> None:
+def test_login_required_for_page_and_api(chromium: Browser, auth_page_server: str, ui_app: ReplyQA) -> None:
     from gradio_client import Client
     from gradio_client.exceptions import AuthenticationError
 
     with httpx.Client(trust_env=False, timeout=10) as http:
         for path in ("config", "gradio_api/info", "gradio_api/call/letters"):
-            resp = http.get(auth_server + path) if path != "gradio_api/call/letters" \
-                else http.post(auth_server + path, json={"data": []})
+            resp = http.get(auth_page_server + path) if path != "gradio_api/call/letters" \
+                else http.post(auth_page_server + path, json={"data": []})
             assert resp.status_code == 401, (path, resp.status_code)
     with pytest.raises(AuthenticationError):
-        Client(auth_server, verbose=False)
+        Client(auth_page_server, verbose=False)
     with pytest.raises(ValueError, match="Could not login"):
-        Client(auth_server, auth=("staff", "wrong"), verbose=False)
-    client = Client(auth_server, auth=("staff", "青河-2024:pw"), verbose=False)
+        Client(auth_page_server, auth=("staff", "wrong"), verbose=False)
+    client = Client(auth_page_server, auth=("staff", "青河-2024:pw"), verbose=False)
     letters = client.predict(api_name="/letters")
     assert len(letters) == len(ui_app.letters())
 
-    page, watch = _open_page(chromium, auth_server)
+    page, watch = open_page(chromium, auth_page_server)
     try:
         password = page.locator("input[type='password']")
         expect(password).to_be_visible(timeout=T)
@@ -531,12 +311,12 @@ def test_login_required_for_page_and_api(chromium: Browser, auth_server: str, ui
         page.context.close()
 
 
-def test_unverified_citation_is_not_offered_as_support(chromium: Browser, doubtful_server: str,
+def test_unverified_citation_is_not_offered_as_support(chromium: Browser, doubtful_page_server: str,
                                                        ui_app: ReplyQA) -> None:
     question = "哪些答复提到了新能源公交车辆？"
     expected = ui_app.ask(question)
     assert len(expected.citations) >= 2
-    page, watch = _open_page(chromium, doubtful_server)
+    page, watch = open_page(chromium, doubtful_page_server)
     try:
         page.wait_for_function("window.__replyqa === true", timeout=T)
         bubble = ask(page, question)
@@ -555,72 +335,3 @@ def test_unverified_citation_is_not_offered_as_support(chromium: Browser, doubtf
         assert watch.dialogs == [] and watch.errors == [] and watch.outside == []
     finally:
         page.context.close()
-
-
-# --- without a browser ----------------------------------------------------------------------------
-def test_respond_streams_then_finishes(ui_app: ReplyQA) -> None:
-    from assistant.ui import Conversation, respond
-
-    conv = Conversation()
-    states = [[dict(m) for m in c.messages] for c in respond(ui_app, Q_CITE, conv, Filters())]
-    assert len(states) >= 3
-    assert "rq-streaming" in states[0][-1]["content"] and "rq-streaming" in states[-2][-1]["content"]
-    assert "rq-streaming" not in states[-1][-1]["content"] and "rq-k-0-1" in states[-1][-1]["content"]
-    assert len(conv.answers) == len(conv.turns) == 1
-    list(respond(ui_app, Q_FOLLOW, conv, Filters()))
-    assert len(conv.answers) == 2 and "rq-k-1-1" in conv.messages[-1]["content"]
-
-
-def test_render_escapes_letter_text(ui_app: ReplyQA) -> None:
-    from assistant import ui_render
-
-    answer = ui_app.ask(Q_HOSTILE)
-    letter = ui_app.letter("hostile")
-    assert letter is not None
-    for markup in (ui_render.answer_html(answer, 0), ui_render.source_html(letter, answer.citations[0]),
-                   ui_render.letter_html(letter), ui_render.partial_html(answer.text)):
-        assert "<script" not in markup and "<img" not in markup and "href=" not in markup
-        assert "&lt;script&gt;" in markup
-    unverified = answer.citations[0].model_copy(update={"verified": False})
-    html = ui_render.marker_html(0, unverified)
-    assert "rq-cite " not in html and "rq-k-" not in html and "未能核实" in html
-    assert "](http" not in md_escape("[点击](http://evil)")
-
-
-def test_docx_footnotes_are_real(ui_app: ReplyQA) -> None:
-    answers = [ui_app.ask(Q_CITE), ui_app.ask(Q_HOSTILE)]
-    data = conversation_docx(answers)
-    notes = footnote_texts(data)
-    assert notes == [reference_line(c) for a in answers for c in a.citations]
-    document = docx.Document(io.BytesIO(data))
-    rels = [r for r in document.part.rels.values() if r.reltype.endswith("/footnotes")]
-    assert len(rels) == 1 and str(rels[0].target_part.partname) == "/word/footnotes.xml"
-    styles = {s.style_id for s in document.styles}
-    assert {"FootnoteText", "FootnoteReference"} <= styles
-    assert document.settings.element.find(docx.oxml.ns.qn("w:footnotePr")) is not None
-    assert "<script>alert(1)</script>" in "\n".join(p.text for p in document.paragraphs)
-    assert "[点击查看]" not in conversation_markdown(answers)
-
-
-def test_auth_users_and_constant_time_check(tmp_path: Path) -> None:
-    users_file = tmp_path / "users.txt"
-    users_file.write_text("# 账号\nalice:a:b:c\n\nbob:秘密\n", encoding="utf-8")
-    users = load_users("carol:pw, bob:old", users_file)
-    assert users == {"carol": "pw", "bob": "秘密", "alice": "a:b:c"}
-    check = make_auth(users)
-    assert check is not None
-    assert check("alice", "a:b:c") and check("bob", "秘密")
-    assert not check("alice", "a:b") and not check("nobody", "pw") and not check("", "")
-    assert make_auth({}) is None
-    with pytest.raises(ValueError):
-        parse_users("no-colon")
-
-
-def test_safe_upload_names() -> None:
-    from assistant.ui import safe_name
-
-    assert safe_name("答复 2024.TXT") == "答复 2024.txt"
-    assert safe_name("../../etc/passwd") == "passwd"
-    assert safe_name("..\\x\\a<b>.docx") == "a_b_.docx"
-    assert safe_name(".hidden.pdf") == "hidden.pdf"
-    assert safe_name("...") == "upload"

@@ -1,0 +1,54 @@
+"""Measuring the assistant: `eval` (answer quality on a question set, optionally against the
+llama-index baseline) and `bench` (ingest throughput, ask latency) — the commands behind the
+README's figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from assistant.cli.common import REPO, error, settings_of
+
+DEFAULT_BENCH_CORPUS = REPO.parent / "shared" / "corpus" / "letters"
+DEFAULT_BENCH_QUESTIONS = REPO / "eval" / "corpus.jsonl"
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from assistant.evaluation.dataset import EvalInputError
+    from assistant.evaluation.runner import evaluate_command
+
+    try:
+        return evaluate_command(
+            settings_of(args),
+            questions_path=Path(args.questions),
+            corpus=Path(args.corpus) if args.corpus else None,
+            json_out=Path(args.json) if args.json else None,
+            report_out=Path(args.report) if args.report else None,
+            baseline=args.baseline,
+            mins=args.min,
+            maxs=args.max,
+        )
+    except EvalInputError as exc:
+        return error(str(exc))
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from assistant.evaluation.bench import bench_ask, bench_ingest, ingest_table
+
+    settings = settings_of(args)
+    folder = Path(args.corpus) if args.corpus else DEFAULT_BENCH_CORPUS
+    if not folder.is_dir():
+        return error(f"找不到答复文件夹 {folder}（用 --corpus 指定）。")
+    if args.what == "ingest":
+        figures = bench_ingest(folder, settings, rounds=max(1, args.rounds))
+        print(ingest_table(figures))
+    else:
+        questions = Path(args.questions)
+        figures = bench_ask(folder, questions, settings)
+        print(f"{figures['questions']} 个问题：首个 {figures['first_ms']:.0f} 毫秒；其余中位数 "
+              f"{figures['median_ms']:.0f} 毫秒，p95 {figures['p95_ms']:.0f} 毫秒\n机器：{figures['machine']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0

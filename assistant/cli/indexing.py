@@ -1,0 +1,129 @@
+"""Commands about letters and the index: `parse` (no index at all), `ingest`, `letters`,
+`remove`.
+
+`parse` must stay light: it reads files with `index.letter` only, never opening the service,
+so it runs without loading the embedding model or Chroma.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from assistant.cli.common import open_app, print_json
+from index.outline import SECTION_NAMES
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from index.letter import letter_json, parse_file
+    from index.load import LoadError
+
+    results: list[dict[str, object]] = []
+    failed = 0
+    for name in args.files:
+        path = Path(name)
+        try:
+            letter = parse_file(path)
+        except LoadError as exc:
+            failed += 1
+            results.append({"source": str(path), "error": exc.reason})
+            continue
+        except Exception as exc:  # one broken letter never stops the batch
+            failed += 1
+            results.append({"source": str(path), "error": f"解析失败：{type(exc).__name__}: {exc}"})
+            continue
+        results.append(letter_json(letter))
+    if args.json:
+        print_json(results)
+    else:
+        for item in results:
+            print_letter_summary(item)
+    return 1 if failed and failed == len(results) else 0
+
+
+def print_letter_summary(item: dict[str, object]) -> None:
+    """One `letter_json` (or its error) as the fields and outline a reader checks first."""
+    if "error" in item:
+        print(f"✗ {item['source']}：{item['error']}")
+        return
+    print(f"✓ {item['source']}")
+    labels = [("标题", "title"), ("答复单位", "issuer"), ("日期", "date"), ("收件人", "addressee"),
+              ("渠道", "channel"), ("会议", "session"), ("编号", "number"), ("类别", "category"),
+              ("公开", "disclosure"), ("联系", "contact")]
+    for label, key in labels:
+        if item.get(key):
+            print(f"    {label}：{item[key]}")
+
+    def outline(sections: list[dict[str, object]], depth: int) -> None:
+        for sec in sections:
+            label = sec["label"] or SECTION_NAMES.get(str(sec["kind"]), "")
+            print(f"    {'  ' * depth}· {label} {sec['heading']}".rstrip())
+            outline(sec["children"], depth + 1)  # type: ignore[arg-type]
+
+    outline(item["sections"], 0)  # type: ignore[arg-type]
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from index.pipeline import STATUS_ZH, discover
+
+    paths = [Path(p) for p in args.paths]
+    missing = [p for p in paths if not p.exists()]
+    for p in missing:
+        print(f"✗ {p}：文件或文件夹不存在", file=sys.stderr)
+    total = len(discover([p for p in paths if p.exists()]))
+    app = open_app(args)
+    try:
+        with tqdm(total=total, unit="封", desc="导入", file=sys.stderr, dynamic_ncols=True) as bar:
+            started = bar.start_t
+
+            def progress(files: int, chunks: int) -> None:
+                bar.update(files - bar.n)
+                elapsed = max(bar._time() - started, 1e-6)
+                bar.set_postfix_str(f"{files / elapsed:.1f} 封/秒，{chunks / elapsed:.1f} 块/秒")
+
+            report = app.ingest(
+                [p for p in paths if p.exists()], prune=args.prune, rebuild=args.rebuild, progress=progress
+            )
+    finally:
+        app.close()
+    for result in report.results:
+        if result.status == "failed":
+            print(f"✗ {result.path}：{result.reason}")
+        elif args.verbose or result.status == "removed":
+            print(f"{STATUS_ZH[result.status]} {result.path}（{result.letter_id}，{result.chunks} 块）")
+    print(report.summary_zh())
+    return 1 if (missing or report.failures) and not (report.count("added") + report.count("updated")
+                                                       + report.count("unchanged")) else 0
+
+
+def cmd_letters(args: argparse.Namespace) -> int:
+    app = open_app(args)
+    try:
+        records = app.letters()
+    finally:
+        app.close()
+    if args.json:
+        print_json([
+            {"id": r.id, "source": r.source, "title": r.title, "issuer": r.issuer or None,
+             "date": r.date or None, "channel": r.channel, "chunks": r.n_chunks}
+            for r in records
+        ])
+        return 0
+    for r in records:
+        print(f"{r.id}\t{r.date or '日期不详'}\t{r.issuer or '单位不详'}\t{r.title}（{r.n_chunks} 块）")
+    print(f"共 {len(records)} 封答复。")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    app = open_app(args)
+    try:
+        results = app.remove(args.ids)
+    finally:
+        app.close()
+    for r in results:
+        print(f"已移除 {r.letter_id}" if r.status == "removed" else f"✗ {r.letter_id}：{r.reason}")
+    return 0 if all(r.status == "removed" for r in results) else 1

@@ -1,0 +1,38 @@
+"""`replyqa serve`: the page, on 127.0.0.1 unless told otherwise, with a login when users are
+configured — and a warning when it is opened to other machines without one.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from assistant.cli.common import error, open_app, settings_of
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from assistant.web.app import serve
+    from assistant.web.auth import AuthConfigError, users_from_settings
+
+    settings = settings_of(args)
+    host, port = args.host or settings.host, args.port or settings.port
+    try:
+        users = users_from_settings(settings)
+    except AuthConfigError as exc:
+        return error(str(exc))
+    app = open_app(args)
+    try:
+        try:
+            demo = serve(app, host, port, users=users, prevent_thread_lock=True, quiet=True)
+        except OSError as exc:
+            return error(f"无法在 {host}:{port} 上启动网页（{exc}）。可用 --port 换一个端口。")
+        shown = f"[{host}]" if ":" in host else host
+        print(f"答复问答助手已启动：http://{shown}:{port}/ （按 Ctrl+C 停止）", flush=True)
+        if host not in LOCAL_HOSTS:
+            print("注意：页面对其他机器开放，" + ("已启用登录。" if users else
+                  "但未设置登录（REPLYQA_AUTH_USERS 或 REPLYQA_AUTH_FILE），任何能访问本机的人都可使用。"), flush=True)
+        demo.block_thread()
+    finally:
+        app.close()
+    return 0
