@@ -13,8 +13,8 @@ from pathlib import Path
 
 from assistant.ask import pipeline
 from assistant.ask.answer import Answer
+from assistant.ask.calibration import Calibration
 from assistant.ask.conversation import Turn, turn_of
-from assistant.ask.evidence import Calibration
 from assistant.ask.retrieve import Filters
 from assistant.library import Library
 from index.bm25 import default_cache_dir
@@ -49,14 +49,14 @@ class ReplyQA:
             from assistant.ask.llm.client import make_llm
 
             llm = make_llm(settings)
-        self.asking = pipeline.Asking(settings, self.library, embedder, calibration or Calibration(), llm)
+        self.asking = pipeline.Asking(settings, self.library, embedder, calibration or Calibration.load(), llm)
 
     @classmethod
-    def open(cls, settings: Settings) -> ReplyQA:
+    def open(cls, settings: Settings, *, calibration: Calibration | None = None) -> ReplyQA:
         embedder = load_embedder(settings)
         store = ChunkStore.open(settings, model_id=embedder.model_id, dimension=embedder.dimension)
         tokenizer = ChineseTokenizer(bigrams=settings.bm25_bigrams, cache_dir=default_cache_dir(settings))
-        return cls(settings, embedder, store, tokenizer)
+        return cls(settings, embedder, store, tokenizer, calibration=calibration)
 
     def close(self) -> None:
         self.store.close()

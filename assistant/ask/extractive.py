@@ -12,13 +12,16 @@ from __future__ import annotations
 import re
 
 from assistant.ask.answer import NOT_FOUND
+from assistant.ask.calibration import Calibration
 from assistant.ask.citation import Citation, chinese_date, make_citation
-from assistant.ask.evidence import Calibration, Evidence, Scorer
-from assistant.ask.letter_fields import letter_fact
+from assistant.ask.evidence import Evidence
 from assistant.ask.question import QUESTION_WORDS, Question
 from assistant.ask.retrieve import Retrieval
+from assistant.ask.signals import Scorer
 from assistant.ask.spans import merge_spans, sentence_spans
 from index.tokenizer import ChineseTokenizer
+
+NEIGHBOUR_SHARE = 0.9
 
 
 def answer_from_evidence(
@@ -30,23 +33,18 @@ def answer_from_evidence(
 ) -> tuple[bool, str, list[Citation]]:
     if tokenizer is not None and question.is_list:
         return _list_answer(question, retrieval, evidence, calibration, tokenizer)
-    if tokenizer is not None:
-        fact = letter_fact(question, retrieval, tokenizer)
-        if fact is not None:
-            return fact
-    valid = [e for e in evidence if e.valid]
-    if not valid or valid[0].score < calibration.min_score:
+    valid = [e for e in evidence if e.admissible]
+    if not valid or valid[0].score < calibration.threshold:
         return False, NOT_FOUND, []
     best = valid[0]
     chosen = [best]
     for e in valid[1:6]:
-        if (
-            e.letter_id == best.letter_id
-            and e.score >= best.score - 0.08
-            and abs(e.start - best.start) < 300
-            and len(chosen) < 3
-        ):
+        # A second sentence only when the model is nearly as sure of it and it stands close by:
+        # every extra citation that does not answer lowers the answer's precision.
+        near = e.letter_id == best.letter_id and abs(e.start - best.start) < 300
+        if near and e.score >= NEIGHBOUR_SHARE * best.score:
             chosen.append(e)
+            break
     chosen.sort(key=lambda e: e.start)
     letter = retrieval.snapshot.letter(best.letter_id)
     spans = [(e.start, e.end) for e in chosen]
@@ -100,7 +98,7 @@ def _list_answer(
     calibration: Calibration,
     tokenizer: ChineseTokenizer,
 ) -> tuple[bool, str, list[Citation]]:
-    scorer = Scorer(question, retrieval, tokenizer, calibration)
+    scorer = Scorer(question, retrieval, tokenizer)
     topics = [
         {w: scorer.weights.get(w) or scorer.weight_of(w) for w in topic} for topic in list_topics(question, tokenizer)
     ]
@@ -108,7 +106,7 @@ def _list_answer(
         return False, NOT_FOUND, []
     best_by_letter: dict[str, tuple[float, bool, int, Evidence]] = {}
     for e in evidence:
-        if e.section == "courtesy":
+        if e.role not in ("content", "restatement"):
             continue
         hay = scorer.norm(e.text)
         # A topic counts when its rarest word is there, or nearly all of it is said otherwise.
@@ -119,7 +117,8 @@ def _list_answer(
             scorer.coverage(topic, hay) >= 0.8 or max(topic, key=topic.__getitem__) in hay for topic in topics
         ) else 0.0
         restating = bool(re.search(r"(?:您|你)们?.{0,24}提出|收悉", scorer.tokenizer.normalize(e.text)))
-        key = (round(cover, 1), not restating and e.section not in ("restatement", "preamble"), -e.start)
+        plain = not restating and e.role != "restatement" and e.candidate.section_kind != "preamble"
+        key = (round(cover, 1), plain, -e.start)
         current = best_by_letter.get(e.letter_id)
         if current is None or key > current[:3]:
             best_by_letter[e.letter_id] = (*key, e)

@@ -23,9 +23,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant.ask.answer import Answer, leads, not_found_text, retrieved_items
+from assistant.ask.calibration import Calibration
+from assistant.ask.citation import Citation
 from assistant.ask.conversation import Rewrite, Turn, rewrite_rules, turn_of
-from assistant.ask.evidence import Calibration, Evidence, dense_rescue, gather_evidence, rerank
+from assistant.ask.evidence import Evidence, gather_evidence, rerank
 from assistant.ask.extractive import answer_from_evidence
+from assistant.ask.letter_fields import letter_fact
 from assistant.ask.question import Question, analyse, question_kind
 from assistant.ask.retrieve import Filters, Retrieval, retrieve
 from assistant.library import Library
@@ -64,6 +67,8 @@ class Examination:
     question: Question
     retrieval: Retrieval
     evidence: list[Evidence]
+    fact: tuple[bool, str, list[Citation]] | None = None
+    """The answer from the letter's own fields, when the question is about the letter itself."""
 
 
 def examine(
@@ -82,22 +87,23 @@ def examine(
         query, library, asking.embedder, filters=filters, prefer_letters=rewrite.prefer_letters, top_k=depth
     )
     analysed = analyse(query, tokenizer, kind=rewrite.kind, asked=rewrite.asked, required=rewrite.required)
-    evidence = gather_evidence(
+    fact = None if analysed.is_list else letter_fact(
+        analysed, retrieval, tokenizer, focus_letters=rewrite.prefer_letters
+    )
+    evidence = [] if fact is not None else gather_evidence(
         analysed, retrieval, tokenizer, asking.calibration, focus_letters=rewrite.prefer_letters,
         focus_cited=rewrite.prefer_cited,
     )
-    return Examination(rewrite, analysed, retrieval, evidence)
+    return Examination(rewrite, analysed, retrieval, evidence, fact)
 
 
 def extractive_answer(asking: Asking, question: str, examined: Examination) -> Answer:
     """The letters' own sentences that answer, or 未找到 with leads."""
     tokenizer, calibration = asking.library.tokenizer, asking.calibration
     analysed, retrieval, evidence = examined.question, examined.retrieval, examined.evidence
-    found, text, citations = answer_from_evidence(analysed, retrieval, evidence, calibration, tokenizer)
-    if not found:
-        rescued = dense_rescue(analysed, retrieval, evidence, calibration, asking.embedder.embed_documents)
-        if rescued is not None:
-            found, text, citations = answer_from_evidence(analysed, retrieval, [rescued], calibration, tokenizer)
+    found, text, citations = examined.fact or answer_from_evidence(
+        analysed, retrieval, evidence, calibration, tokenizer
+    )
     answer = Answer(
         question=question,
         query=examined.rewrite.query,
@@ -140,6 +146,9 @@ def stream_answer(
         yield from _fallback(asking, question, turns, filters, rewrite, failure, started, streamed=False)
         return
     examined = examine(asking, question, turns, filters=filters, query=query, rewrite=rewrite)
+    if examined.fact is not None:  # a field of the letter: quoted as it stands, no model needed
+        yield from _pieces(_timed(extractive_answer(asking, question, examined), started))
+        return
     try:
         for item in stream_llm_answer(
             asking.llm, question=question, query=query, asked=query if turns else question,

@@ -22,7 +22,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     try:
         return evaluate_command(
             settings_of(args),
-            questions_path=Path(args.questions),
+            questions_paths=[Path(q) for q in args.questions],
+            split=args.split,
             corpus=Path(args.corpus) if args.corpus else None,
             json_out=Path(args.json) if args.json else None,
             report_out=Path(args.report) if args.report else None,

@@ -52,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", help="在评测集上评测，输出指标、JSON 和报告")
-    p.add_argument("--questions", required=True, metavar="F.jsonl", help="评测集（每行一个问题）")
+    p.add_argument("--questions", required=True, nargs="+", metavar="F.jsonl", help="评测集（每行一个问题；可给多个）")
+    p.add_argument("--split", choices=("test", "train"),
+                   help="只评测留出集（test）或训练集（train）的问题，划分见 eval/split.toml")
     p.add_argument("--corpus", metavar="DIR", help="先把该文件夹的答复导入临时索引再评测（不动现有索引）")
     p.add_argument("--json", metavar="OUT", help="把完整结果（每题的答案与指标）写成 JSON")
     p.add_argument("--report", metavar="OUT.md", help="写 Markdown 报告，图表 PNG 放在同名位置")

@@ -16,12 +16,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TextIO
+from typing import TYPE_CHECKING, Literal, Protocol, TextIO
 
 from assistant.ask.answer import answer_json
 from assistant.evaluation.dataset import EvalInputError, EvalQuestion, load_questions
 from assistant.evaluation.metrics import QuestionScores, error_scores, score_question
 from assistant.evaluation.results import EvalResult, QuestionRecord, summarise
+from assistant.evaluation.split import Split
 from assistant.evaluation.thresholds import check_thresholds, parse_threshold
 
 if TYPE_CHECKING:
@@ -131,8 +132,9 @@ def _progress_bar(total: int, desc: str, log: TextIO) -> tuple[Callable[[int, in
 def evaluate_command(
     settings: Settings,
     *,
-    questions_path: Path,
+    questions_paths: Sequence[Path],
     corpus: Path | None = None,
+    split: Literal["test", "train"] | None = None,
     json_out: Path | None = None,
     report_out: Path | None = None,
     baseline: bool = False,
@@ -146,7 +148,11 @@ def evaluate_command(
     from assistant.evaluation.report import terminal_table, write_report
 
     thresholds = [parse_threshold(t, "min") for t in mins] + [parse_threshold(t, "max") for t in maxs]
-    questions = load_questions(questions_path)
+    questions = [q for path in questions_paths for q in load_questions(path)]
+    if split is not None:
+        questions = Split.load().select(questions, split)
+    if not questions:
+        raise EvalInputError("所选问题集中没有问题")
 
     with _open_app(settings, corpus, log) as app:
         update, done = _progress_bar(len(questions), "评测", log)
@@ -156,7 +162,7 @@ def evaluate_command(
             done()
         if baseline:
             result.baseline = _run_baseline(app, questions, log)
-    result.questions_file = str(questions_path)
+    result.questions_file = " ".join(str(p) for p in questions_paths) + (f"（{split}）" if split else "")
     result.corpus = str(corpus) if corpus else None
     result.checks = check_thresholds(result, thresholds)
 
