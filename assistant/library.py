@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 
 from index.bm25 import BM25Index, default_cache_dir, load_or_build
-from index.letter import ReplyLetter
+from index.reading.letter import ReplyLetter
 from index.settings import Settings
 from index.store import ChunkStore, StoredChunk
 from index.tokenizer import ChineseTokenizer

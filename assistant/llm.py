@@ -65,7 +65,7 @@ from assistant.verify import (
     negated,
     normalize,
 )
-from index.letter import ReplyLetter
+from index.reading.letter import ReplyLetter
 from index.settings import Settings
 
 if TYPE_CHECKING:

@@ -25,8 +25,8 @@ from assistant.library import Library
 from assistant.question import Question, analyse, question_kind
 from assistant.retrieve import Filters, Retrieval, retrieve
 from index.embed import Embedder, load_embedder
-from index.letter import ReplyLetter
 from index.pipeline import FileResult, IngestReport, Progress, ingest, remove
+from index.reading.letter import ReplyLetter
 from index.settings import Settings
 from index.store import ChunkStore, LetterRecord
 

@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from assistant.answer import Answer
 from assistant.citation import Citation, chinese_date, section_at, section_words
 from assistant.export import reference_line
-from index.letter import ReplyLetter
-from index.outline import Section
 from index.pipeline import STATUS_ZH, FileResult
+from index.reading.letter import ReplyLetter
+from index.reading.outline import Section
 from index.store import LetterRecord
 
 CHANNEL_ZH = {"NPC": "人大建议", "CPPCC": "政协提案", "other": "其他"}

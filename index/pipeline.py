@@ -24,8 +24,8 @@ import numpy as np
 
 from index.chunk import Chunk, chunk_letter
 from index.embed import Embedder
-from index.letter import ReplyLetter, parse_loaded
-from index.load import SUPPORTED_SUFFIXES, LoadError, load_bytes
+from index.reading.letter import ReplyLetter, parse_loaded
+from index.reading.load import SUPPORTED_SUFFIXES, LoadError, load_bytes
 from index.settings import Settings
 from index.store import ChunkStore, LetterRecord, MetaValue, StoreError
 

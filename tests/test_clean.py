@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from index.clean import clean_text, fold_spaces, normalise_punctuation
-from index.load import load_file
+from index.reading.clean import clean_text, fold_spaces, normalise_punctuation
+from index.reading.load import load_file
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "letters"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from index.dates import parse_date
-from index.letter import ReplyLetter, parse_file, parse_text
-from index.outline import Section
+from index.reading.dates import parse_date
+from index.reading.letter import ReplyLetter, parse_file, parse_text
+from index.reading.outline import Section
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "letters"

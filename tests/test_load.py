@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from index.load import LoadError, html_to_text, load_bytes, load_file, reflow_pdf_lines
+from index.reading.load import LoadError, html_to_text, load_bytes, load_file, reflow_pdf_lines
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 

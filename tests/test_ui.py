@@ -49,8 +49,8 @@ from assistant.export import (
 )
 from assistant.retrieve import Filters
 from assistant.service import ReplyQA
-from index.letter import parse_file
-from index.load import LoadError
+from index.reading.letter import parse_file
+from index.reading.load import LoadError
 from index.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

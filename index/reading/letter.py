@@ -14,10 +14,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from index.clean import CJK, RECORD_KEYS, clean_text, is_spam, is_title_like
-from index.dates import DATE_PATTERN, parse_date
-from index.load import LoadedText, load_file
-from index.outline import Section, build_outline
+from index.reading.clean import CJK, RECORD_KEYS, clean_text, is_spam, is_title_like
+from index.reading.dates import DATE_PATTERN, parse_date
+from index.reading.load import LoadedText, load_file
+from index.reading.outline import Section, build_outline
 
 Channel = Literal["NPC", "CPPCC", "other"]
 
@@ -71,7 +71,7 @@ def letter_id_for(path: Path) -> str:
 
 
 def parse_file(path: Path, letter_id: str | None = None) -> ReplyLetter:
-    """Load, clean and parse one file. Raises `index.load.LoadError` for unreadable files."""
+    """Load, clean and parse one file. Raises `index.reading.load.LoadError` for unreadable files."""
     path = Path(path)
     loaded = load_file(path)
     return parse_loaded(loaded, source=str(path), letter_id=letter_id or letter_id_for(path))
@@ -467,7 +467,7 @@ def parse_text(
     fields: dict[str, str] | None = None,
     breaks: set[int] | None = None,
 ) -> ReplyLetter:
-    """Parse cleaned text (the output of `index.clean.clean_text`)."""
+    """Parse cleaned text (the output of `index.reading.clean.clean_text`)."""
     fields = fields or {}
     lines = _lines(text)
     salutation = _salutation_index(lines)
