@@ -29,7 +29,7 @@ from pydantic import PrivateAttr
 
 from assistant.answer import Answer, RetrievedItem
 from assistant.citation import Citation, display_title, make_citation
-from index.embed import Embedder
+from index.embedding.embedder import Embedder
 from index.reading.letter import ReplyLetter, parse_file
 
 TOP_K = 5

