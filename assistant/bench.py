@@ -59,7 +59,7 @@ def bench_ingest(folder: Path, settings: Settings, rounds: int = 3) -> dict[str,
 
     from assistant.service import ReplyQA
     from index.embedding.embedder import load_embedder
-    from index.store import ChunkStore
+    from index.storage.store import ChunkStore
 
     passages = corpus_chunks(folder, settings)
     if not passages:

@@ -398,7 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from index.embedding.errors import EmbedModelError
-    from index.store import StoreError
+    from index.storage.records import StoreError
 
     try:
         return int(args.func(args) or 0)

@@ -19,7 +19,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from assistant.library import Library, Snapshot
 from index.embedding.embedder import Embedder
-from index.store import StoredChunk
+from index.storage.records import StoredChunk
 
 RRF_K = 60
 """The usual reciprocal-rank constant: top ranks count, but a hit at rank 5 in both lists

@@ -28,7 +28,8 @@ from index.embedding.embedder import Embedder, load_embedder
 from index.pipeline import FileResult, IngestReport, Progress, ingest, remove
 from index.reading.letter import ReplyLetter
 from index.settings import Settings
-from index.store import ChunkStore, LetterRecord
+from index.storage.records import LetterRecord
+from index.storage.store import ChunkStore
 
 
 class ReplyQA:

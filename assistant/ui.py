@@ -39,7 +39,7 @@ from assistant.export import answer_with_references, conversation_docx, conversa
 from assistant.retrieve import Filters
 from assistant.service import ReplyQA
 from index.pipeline import FileResult
-from index.store import LetterRecord, StoreError
+from index.storage.records import LetterRecord, StoreError
 
 log = logging.getLogger(__name__)
 

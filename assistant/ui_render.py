@@ -25,7 +25,7 @@ from assistant.export import reference_line
 from index.pipeline import STATUS_ZH, FileResult
 from index.reading.letter import ReplyLetter
 from index.reading.outline import Section
-from index.store import LetterRecord
+from index.storage.records import LetterRecord
 
 CHANNEL_ZH = {"NPC": "人大建议", "CPPCC": "政协提案", "other": "其他"}
 _MARKER = re.compile(r"\[(\d+)\]")

@@ -10,14 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.bm25 import (
-    BM25Index,
-    cache_stem,
-    default_cache_dir,
-    load_or_build,
-)
 from index.settings import Settings
-from index.store import ChunkStore, LetterRecord, StoredChunk
+from index.storage.bm25 import BM25Index, cache_stem, default_cache_dir, load_or_build
+from index.storage.records import LetterRecord, StoredChunk
+from index.storage.store import ChunkStore
 from index.tokenizer import ChineseTokenizer
 
 DIM = 8

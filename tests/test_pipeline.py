@@ -16,7 +16,7 @@ import pytest
 from index.embedding.embedder import Embedder
 from index.pipeline import discover, ingest, prune_missing, remove
 from index.settings import Settings
-from index.store import ChunkStore
+from index.storage.store import ChunkStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples" / "letters"
