@@ -9,12 +9,17 @@ decides where the header, salutation and closing are and calls them in turn.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Literal
 
 from index.reading.clean import CJK, RECORD_KEYS, is_spam, is_title_like
 from index.reading.dates import DATE_PATTERN, parse_date
+from index.vocab import alternation, load_vocabulary
 
 Channel = Literal["NPC", "CPPCC", "other"]
+
+# The key lists and title words (and what each one means) are in fields.toml.
+_VOCAB = load_vocabulary(Path(__file__).with_name("fields.toml"))
 
 _UNIT = (
     r"(?:局|厅|廳|委|委员会|委員會|政府|办公室|辦公室|办|中心|公司|集团|集團|街道|管委会|管委會|部|院|处|處|署|所"
@@ -22,10 +27,7 @@ _UNIT = (
 )
 UNIT_RE = re.compile(f"[{CJK}（）()·]{{2,40}}?{_UNIT}")
 _UNIT_FULL = re.compile(f"[{CJK}（）()·]{{2,40}}{_UNIT}")
-_REPLY_END = re.compile(
-    r"(?:答复|答覆|答復|复函|復函|答复函|答復函|的函|意见|意見|办理情况|辦理情況|答复摘要|摘要|办理答复|办理结果)"
-    r"(?:[（(][^（）()]{1,20}[）)])?$"
-)
+_REPLY_END = re.compile(f"(?:{alternation(_VOCAB['title.reply_endings'])})" r"(?:[（(][^（）()]{1,20}[）)])?$")
 _TITLE_START = re.compile(r"^(?:关于|關於|關于|对|對|[（(]\d{4}年[）)])")
 _TITLE_TAIL = re.compile(
     r"^(?:第?[^，。；：]{0,24}?(?:号|號))?(?:[^，。；：]{0,12}?)"
@@ -61,13 +63,10 @@ _CATEGORY = re.compile(
     r"|(?:类\s*别|類\s*別|办理结果|辦理結果|办理类型|辦理類型|办复类别|辦復類別)[:：]?\s*[（(]?(?P<d>[ABC])(?![A-Za-z])"
 )
 _DISCLOSURE = re.compile(
-    r"(?:公开属性|公開屬性|公开方式|公開方式|公开类型|公開類型|是否同意公开|是否同意公開)[:：]\s*(?P<v>[^\s，。；]{1,8})"
-    r"|(?P<w>此件公开发布|此件公開發布|同意公开|同意公開|不予公开|依申请公开|主动公开)"
+    f"(?:{alternation(_VOCAB['disclosure.keys'])})" r"[:：]\s*(?P<v>[^\s，。；]{1,8})"
+    f"|(?P<w>{alternation(_VOCAB['disclosure.phrases'])})"
 )
-_CONTACT = re.compile(
-    r"^[（(]?(?:联系人|聯系人|聯繫人|联系电话|聯系電話|联系方式|承办人|承辦人|经办人|經辦人|联系单位|聯系單位|联 系 人"
-    r"|联系地址)"
-)
+_CONTACT = re.compile(f"^[（(]?(?:{alternation(_VOCAB['contact.keys'])})")
 _DOC_NUMBER = re.compile(f"[{CJK}]{{1,12}}(?:[〔\\[(（]\\d{{4}}[〕\\])）])[{CJK}]?\\d+[号號]")
 
 
@@ -172,10 +171,10 @@ def extract_title(
     """(reply title, suggestion title)."""
     candidates = _title_candidates(header, breaks)
     reply = [c for c in candidates if _REPLY_END.search(c)]
-    record_reply = _field_value(lines, ("复文标题", "復文標題", "答复文件标题", "答复标题", "复文名称", "答复文件名称"))
-    summary = _field_value(lines, ("办理复文（摘要）", "办理复文(摘要)", "办理复文"))
+    record_reply = _field_value(lines, _VOCAB["title.reply_keys"])
+    summary = _field_value(lines, _VOCAB["title.summary_keys"])
     suggestion = (
-        _field_value(lines, ("建议提案标题", "提案标题", "建议标题", "建议名称", "提案名称", "标题", "案由"))
+        _field_value(lines, _VOCAB["title.suggestion_keys"])
         or fields.get("标题") if not reply else None
     )
     if suggestion:
@@ -188,7 +187,7 @@ def extract_title(
     elif summary and _quoted_title(summary):
         title = _quoted_title(summary)
     else:
-        for key in ("名称", "名稱", "文件名称", "标题"):
+        for key in _VOCAB["title.page_keys"]:
             value = fields.get(key)
             if value and _REPLY_END.search(value):
                 title = value
@@ -228,12 +227,11 @@ def extract_issuer(title: str | None, header: list[str], lines: list[str], closi
         compact = _compact(line)
         if _UNIT_FULL.fullmatch(compact) and not _PERSON_ROLE.search(compact):
             return compact
-    for key in ("承办单位", "承辦單位", "主办单位", "办理单位", "答复单位"):
+    for key in _VOCAB["issuer.record_keys"]:
         value = _field_value(lines[closing_from:], (key,)) or _field_value(lines, (key,))
         if value and "、" not in value and _UNIT_FULL.fullmatch(value):
             return value
-    for key in ("发文机关", "發文機關", "制发机关", "发文单位", "来源", "來源", "信息来源", "文章来源", "文章來源",
-                "发布机构", "發布機構"):
+    for key in _VOCAB["issuer.page_keys"]:
         value = _compact(fields.get(key, ""))
         if value and not _GENERIC_SOURCES.search(value) and not re.search(r"\d", value) and (
             _UNIT_FULL.fullmatch(value) or value.endswith(("局", "厅", "委"))
@@ -242,10 +240,8 @@ def extract_issuer(title: str | None, header: list[str], lines: list[str], closi
     return None
 
 
-_OWN_DATE_KEYS = ("成文日期", "发文日期", "發文日期", "答复时间", "答復時間", "答复日期", "办结时间", "辦結時間",
-                  "印发日期", "成文时间")
-_PAGE_DATE_KEYS = ("发布日期", "發布日期", "发布时间", "發布時間", "发表时间", "公开日期", "时间", "時間", "添加时间",
-                   "生成日期", "更新时间", "日期", "页面日期")
+_OWN_DATE_KEYS = _VOCAB["date.own_keys"]
+_PAGE_DATE_KEYS = _VOCAB["date.page_keys"]
 
 
 def extract_date(lines: list[str], closing_from: int, fields: dict[str, str]) -> str | None:
@@ -286,7 +282,7 @@ def extract_addressee(lines: list[str], salutation: int | None, title: str | Non
 
 def extract_session(title: str | None, lines: list[str]) -> tuple[str | None, str | None, int]:
     """(session, number, end offset of the session match in the searched text or -1)."""
-    record = _field_value(lines, ("会议届次", "會議屆次", "届次"))
+    record = _field_value(lines, _VOCAB["session.record_keys"])
     sources = [s for s in (record, title, "\n".join(lines[:14])) if s]
     for source in sources:
         for m in SESSION_RE.finditer(_compact(source) if source is not sources[-1] else source):
@@ -308,7 +304,7 @@ def with_di(number: str | None, text: str) -> str | None:
 
 
 def extract_number(lines: list[str], title: str | None) -> str | None:
-    value = _field_value(lines, ("建议提案编号", "建议号", "提案号", "建议编号", "提案编号"))
+    value = _field_value(lines, _VOCAB["number.record_keys"])
     if value:
         m = re.match(r"第?[A-Za-z]{0,4}\d+(?:-\d+)?(?:号|號)?", value)
         if m:
@@ -355,7 +351,7 @@ def extract_category(lines: list[str], closing_from: int, salutation: int | None
         if _compact(line) in ("A", "B", "C"):
             return _compact(line)
     for i, line in enumerate(lines):
-        if _compact(line) in ("办理类型", "辦理類型", "办理结果") and i + 1 < len(lines):
+        if _compact(line) in _VOCAB["category.record_keys"] and i + 1 < len(lines):
             nxt = _compact(lines[i + 1]).strip("（）()")
             if nxt in ("A", "B", "C"):
                 return nxt
@@ -381,7 +377,7 @@ def extract_doc_number(lines: list[str], fields: dict[str, str], salutation: int
         m = _DOC_NUMBER.search(_compact(line))
         if m:
             return m.group(0)
-    for key in ("文号", "發文字號", "发文字号", "建议字"):
+    for key in _VOCAB["doc_number.page_keys"]:
         value = fields.get(key)
         if value and re.search(r"\d", value):
             return value
