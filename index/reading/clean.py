@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.reading.units import UNIT_SUFFIXES
 from index.vocab import alternation, load_vocabulary
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -88,11 +89,7 @@ _DATE_ANY = re.compile(
     r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{1,2}-\d{1,2}|^\d{7,8}$"
     r"|[二〇○零一三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日"
 )
-UNIT_SUFFIX = re.compile(
-    f"[{CJK}）)]{{2,40}}(?:局|厅|廳|委|委员会|委員會|政府|办公室|辦公室|办|辦|中心|公司|集团|集團|街道|管委会"
-    r"|管委會|部|院|处|處|署|站|所|会|會"
-    r"|队|社|协会|联络组|[镇乡]人民政府)$"
-)
+UNIT_SUFFIX = re.compile(f"[{CJK}）)]{{2,40}}{UNIT_SUFFIXES}$")
 _TITLE_WORDS = re.compile(alternation(_VOCAB["letter_line.title_words"]))
 _TITLE_SHAPE = re.compile(alternation(_VOCAB["letter_line.title_shape"]))
 _DOC_NUMBER = re.compile(r"〔\d{4}〕|\[\d{4}\]|\(\d{4}\)|（\d{4}）")

@@ -14,6 +14,7 @@ from typing import Literal
 
 from index.reading.clean import CJK, RECORD_KEYS, is_spam, is_title_like
 from index.reading.dates import DATE_PATTERN, parse_date
+from index.reading.units import UNIT_SUFFIXES
 from index.vocab import alternation, load_vocabulary
 
 Channel = Literal["NPC", "CPPCC", "other"]
@@ -21,12 +22,7 @@ Channel = Literal["NPC", "CPPCC", "other"]
 # The key lists and title words (and what each one means) are in fields.toml.
 _VOCAB = load_vocabulary(Path(__file__).with_name("fields.toml"))
 
-_UNIT = (
-    r"(?:局|厅|廳|委|委员会|委員會|政府|办公室|辦公室|办|中心|公司|集团|集團|街道|管委会|管委會|部|院|处|處|署|所"
-    r"|站|会|會|联络组|聯絡組|支队|大队|总队|中队|分局|队)"
-)
-UNIT_RE = re.compile(f"[{CJK}（）()·]{{2,40}}?{_UNIT}")
-_UNIT_FULL = re.compile(f"[{CJK}（）()·]{{2,40}}{_UNIT}")
+_UNIT_FULL = re.compile(f"[{CJK}（）()·]{{2,40}}{UNIT_SUFFIXES}")
 _REPLY_END = re.compile(f"(?:{alternation(_VOCAB['title.reply_endings'])})" r"(?:[（(][^（）()]{1,20}[）)])?$")
 _TITLE_START = re.compile(r"^(?:关于|關於|關于|对|對|[（(]\d{4}年[）)])")
 _TITLE_TAIL = re.compile(
@@ -34,7 +30,7 @@ _TITLE_TAIL = re.compile(
     r"(?:答复|答覆|答復|复函|復函|答复函|答復函|的函|意见|意見)"
 )
 _FIELD_LINE = re.compile(f"^[{CJK}]{{2,8}}[:：]")
-_SEVERAL_UNITS = re.compile(f"{_UNIT}(?:市|县|縣|区|區|省)[{CJK}]{{2,}}{_UNIT}$")
+_SEVERAL_UNITS = re.compile(f"{UNIT_SUFFIXES}(?:市|县|縣|区|區|省)[{CJK}]{{2,}}{UNIT_SUFFIXES}$")
 _GENERIC_SOURCES = re.compile(r"办公室|辦公室|政府办|政府辦|系统管理员|网$|網$|^本站|^区政府$|^县政府$|^市政府$")
 _SALUTATION = re.compile(
     r"^(?:尊敬的)?(?P<who>[^，。；：:！？]{1,80}?)(?:您好|你好)?[:：]$"
@@ -90,7 +86,7 @@ def salutation_index(lines: list[str]) -> int | None:
             continue
         if m and len(compact) <= 90 and (
             re.search(r"(?:代表|委员|委員|同志|先生|女士)(?:们|們)?(?:并附议人|並附議人|等)?$", who)
-            or re.fullmatch(f"[{CJK}（）()·]{{1,40}}{_UNIT}", who)
+            or re.fullmatch(f"[{CJK}（）()·]{{1,40}}{UNIT_SUFFIXES}", who)
         ):
             return i
         if len(compact) <= 60 and re.fullmatch(
@@ -220,7 +216,7 @@ def extract_issuer(title: str | None, header: list[str], lines: list[str], closi
         if m and not _SEVERAL_UNITS.search(m.group(1)):
             return m.group(1)
     if title:
-        m = re.match(rf"^([{CJK}（）()·]{{2,40}}?{_UNIT})(?:关于|關於|關于|对|對)", title)
+        m = re.match(rf"^([{CJK}（）()·]{{2,40}}?{UNIT_SUFFIXES})(?:关于|關於|關于|对|對)", title)
         if m:
             return m.group(1)
     for line in header:

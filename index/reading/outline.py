@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from index.numerals import chinese_int
+from index.reading.units import UNIT_SUFFIXES
 from index.vocab import alternation, load_vocabulary
 
 SectionKind = Literal["preamble", "body", "numbered", "closing"]
@@ -80,10 +81,7 @@ _DATE_LINE = re.compile(
     r"^(?:[^，。；：:]{0,30}?)?(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{7,8}|\d{4}-\d{1,2}-\d{1,2}"
     r"|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日|\d{4}年)$"
 )
-_UNIT_LINE = re.compile(
-    r"^[\u4e00-\u9fff（）()·]{2,40}(?:局|厅|廳|委|委员会|委員會|政府|办公室|辦公室|中心|公司|集团|街道|管委会|管委會"
-    r"|部|院|处|處|署|会|會)$"
-)
+_UNIT_LINE = re.compile(rf"^[\u4e00-\u9fff（）()·]{{2,40}}{UNIT_SUFFIXES}$")
 _NOTE_LINE = re.compile(r"^【[^【】]*】$")
 _ATTACHMENT = re.compile(r"^(?:附件|附[:：])")
 
