@@ -73,6 +73,15 @@ _PAGE_KEY_BARE = re.compile(
     "^(" + "|".join(map(re.escape, sorted(_LONG_KEYS, key=len, reverse=True))) + "|"
     + "|".join(" ".join(map(re.escape, k)) for k in _PAGE_KEYS if len(k) in (2, 3)) + ")"
 )
+# A table row written without colons (`索引号 640323004/2022-00062 发文时间 2021-10-22`): a key,
+# a space, its value, and further keys with theirs.
+_PAGE_ROW_START = re.compile(
+    "^(?:" + "|".join(sorted(("\\s*".join(map(re.escape, k)) for k in _PAGE_KEYS), key=len, reverse=True)) + r")\s"
+)
+_PAGE_KEY_ANY = re.compile("|".join(map(re.escape, _PAGE_KEYS)))
+_SENTENCE = re.compile(r"[，。；！？]")
+# A list bullet in front of a metadata line (`- 索引号：…`).
+_LIST_MARK = re.compile(r"^[-*]\s*")
 _PAGE_LINE_START = re.compile(
     r"^(?:\d{4}[-年./]\d{1,2}[-月./]\d{1,2}日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*)?"
     + _PAGE_KEY_RE.pattern
@@ -220,9 +229,17 @@ def _is_boilerplate(line: str) -> bool:
 def _is_page_meta(line: str) -> bool:
     if len(line) > 160:
         return False
-    if _PAGE_LINE_START.match(line) or _PAGE_KEY_BARE.match(line):
+    line = _LIST_MARK.sub("", line)
+    if _PAGE_LINE_START.match(line) or _PAGE_KEY_BARE.match(line) or _is_page_row(line):
         return True
     return len(_PAGE_KEY_RE.findall(line)) >= 2
+
+
+def _is_page_row(line: str) -> bool:
+    """Keys and values without colons: the line starts with a key and a space, names another key
+    further on, and holds no sentence (a value may list items with 、)."""
+    start = _PAGE_ROW_START.match(line)
+    return bool(start and not _SENTENCE.search(line) and _PAGE_KEY_ANY.search(line, start.end()))
 
 
 def is_title_like(line: str) -> bool:
