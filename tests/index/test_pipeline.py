@@ -18,7 +18,7 @@ from index.pipeline import discover, ingest, prune_missing, remove
 from index.settings import Settings
 from index.storage.store import ChunkStore
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples" / "letters"
 CORPUS = ROOT.parent / "shared" / "corpus" / "letters"
 

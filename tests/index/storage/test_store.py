@@ -25,7 +25,7 @@ from index.storage.store import ChunkStore
 
 DIM = 8
 MODEL = "test-model"
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def unit_vectors(n: int, key: str) -> np.ndarray:
