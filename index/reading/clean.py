@@ -5,7 +5,8 @@ tables, 上一篇/下一篇 links carrying *other* letters' titles, ICP lines, a
 toolbars, spam headers from mirror sites. The cleaned text this module returns is the
 reference every span in the index points into, so it keeps every sentence of the letter and
 nothing of the page. Page metadata is not thrown away blindly: `名称`, `发布机构`, `发布日期`
-and friends are harvested into `page_fields` as fallbacks for the letter's own fields.
+and friends are harvested into `page_fields` as fallbacks for the letter's own fields (which
+lines are metadata, and what they say, is `index.reading.page_meta`).
 
 Decisions are per line: a line is dropped when it matches a boilerplate pattern anywhere in
 the text, or when it sits before the letter starts (header zone) or after it ends (footer
@@ -19,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.reading.page_meta import harvest_page_meta, is_page_meta
 from index.reading.units import UNIT_SUFFIXES
 from index.vocab import alternation, load_vocabulary
 
@@ -51,41 +53,6 @@ _TAIL_MARKERS = _VOCAB["neighbours.tail_markers"]
 _NEIGHBOUR_LINKS = _VOCAB["neighbours.links"]
 _NAV_WORDS = frozenset(_VOCAB["nav.words"])
 
-_PAGE_KEYS = _VOCAB["page.keys"]
-_PAGE_KEY_RE = re.compile(
-    "(" + "|".join(sorted(("\\s*".join(map(re.escape, k)) for k in _PAGE_KEYS), key=len, reverse=True)) + r")"
-    r"\s*[:：|]"
-)
-# In harvesting, long keys and keys written with spaces inside (`名 称`) need no colon.
-_HARVEST_KEY_RE = re.compile(
-    "|".join(
-        sorted(
-            [f"({re.escape(k)})\\s*[:：|]?" for k in _PAGE_KEYS if len(k) >= 4]
-            + [f"({' +'.join(map(re.escape, k))})\\s*[:：|]?" for k in _PAGE_KEYS if len(k) in (2, 3)]
-            + [f"({re.escape(k)})\\s*[:：|]" for k in _PAGE_KEYS if len(k) < 4],
-            key=len,
-            reverse=True,
-        )
-    )
-)
-_LONG_KEYS = [k for k in _PAGE_KEYS if len(k) >= 4]
-_PAGE_KEY_BARE = re.compile(
-    "^(" + "|".join(map(re.escape, sorted(_LONG_KEYS, key=len, reverse=True))) + "|"
-    + "|".join(" ".join(map(re.escape, k)) for k in _PAGE_KEYS if len(k) in (2, 3)) + ")"
-)
-# A table row written without colons (`索引号 640323004/2022-00062 发文时间 2021-10-22`): a key,
-# a space, its value, and further keys with theirs.
-_PAGE_ROW_START = re.compile(
-    "^(?:" + "|".join(sorted(("\\s*".join(map(re.escape, k)) for k in _PAGE_KEYS), key=len, reverse=True)) + r")\s"
-)
-_PAGE_KEY_ANY = re.compile("|".join(map(re.escape, _PAGE_KEYS)))
-_SENTENCE = re.compile(r"[，。；！？]")
-# A list bullet in front of a metadata line (`- 索引号：…`).
-_LIST_MARK = re.compile(r"^[-*]\s*")
-_PAGE_LINE_START = re.compile(
-    r"^(?:\d{4}[-年./]\d{1,2}[-月./]\d{1,2}日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*)?"
-    + _PAGE_KEY_RE.pattern
-)
 RECORD_KEYS = _VOCAB["record.keys"]
 _BREADCRUMB = re.compile(
     r"\S\s*(?:>>?|»|→|＞)\s*\S.*(?:>>?|»|→|＞)|^(?:" + alternation(_VOCAB["nav.breadcrumb_starts"]) + ")"
@@ -182,26 +149,6 @@ def _split_glued(lines: list[str]) -> list[str]:
     return out
 
 
-def _harvest(line: str, fields: dict[str, str]) -> str | None:
-    """Collect `key: value` pairs from a page-metadata line (several may be glued together).
-
-    Returns the key whose value is missing (a table that puts the value on the next line).
-    """
-    matches = list(_HARVEST_KEY_RE.finditer(line))
-    missing = None
-    for i, m in enumerate(matches):
-        key = re.sub(r"\s", "", next(g for g in m.groups() if g))
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(line)
-        value = re.split(r"【|\s{2,}|字体|字號|打印|浏览", line[m.end():end])[0].strip(" |:：")
-        if value and key not in fields:
-            fields[key] = value
-        missing = None if value else key
-    any_date = re.search(r"\d{4}[-年./]\d{1,2}[-月./]\d{1,2}日?", line)
-    if any_date and "页面日期" not in fields:
-        fields["页面日期"] = any_date.group(0)
-    return missing
-
-
 def is_spam(line: str) -> bool:
     return sum(word in line for word in _SPAM_WORDS) >= 2
 
@@ -224,22 +171,6 @@ def _is_boilerplate(line: str) -> bool:
         return True
     tokens = line.split(" ")
     return all(token in _NAV_WORDS for token in tokens)
-
-
-def _is_page_meta(line: str) -> bool:
-    if len(line) > 160:
-        return False
-    line = _LIST_MARK.sub("", line)
-    if _PAGE_LINE_START.match(line) or _PAGE_KEY_BARE.match(line) or _is_page_row(line):
-        return True
-    return len(_PAGE_KEY_RE.findall(line)) >= 2
-
-
-def _is_page_row(line: str) -> bool:
-    """Keys and values without colons: the line starts with a key and a space, names another key
-    further on, and holds no sentence (a value may list items with 、)."""
-    start = _PAGE_ROW_START.match(line)
-    return bool(start and not _SENTENCE.search(line) and _PAGE_KEY_ANY.search(line, start.end()))
 
 
 def is_title_like(line: str) -> bool:
@@ -296,7 +227,7 @@ def _drop_boilerplate(
             pending_key
             and len(line) <= 30
             and not _SENTENCE_PUNCT.search(line)
-            and not _is_page_meta(line)
+            and not is_page_meta(line)
             and not is_title_like(line)
         ):
             fields.setdefault(pending_key, line)
@@ -304,11 +235,11 @@ def _drop_boilerplate(
             dropped.append(line)
             continue
         pending_key = None
-        if _is_page_meta(line):
-            pending_key = _harvest(line, fields)
+        if is_page_meta(line):
+            pending_key = harvest_page_meta(line, fields)
             dropped.append(line)
         elif _is_boilerplate(line) or _FOOTER_CREDIT.match(compact):
-            _harvest(line, fields)
+            harvest_page_meta(line, fields)
             dropped.append(line)
         else:
             kept.append((n, line))
@@ -325,7 +256,7 @@ def _drop_boilerplate(
         in_zone = i < body_start or i > last
         follows_record_key = i > 0 and texts[i - 1].replace(" ", "").rstrip("：:") in RECORD_KEYS
         if i < body_start and not follows_record_key and _BARE_DATE.match(line):
-            _harvest(line, fields)
+            harvest_page_meta(line, fields)
             dropped.append(line)
         elif in_zone and not follows_record_key and _looks_like_nav(line):
             dropped.append(line)
@@ -354,7 +285,7 @@ def _is_salutation(line: str) -> bool:
 
 
 def _is_paragraph(line: str) -> bool:
-    return len(line) >= 40 and bool(re.search("[。，,]", line)) and not _is_page_meta(line)
+    return len(line) >= 40 and bool(re.search("[。，,]", line)) and not is_page_meta(line)
 
 
 _ASCII_TO_FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}

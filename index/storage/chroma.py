@@ -44,12 +44,14 @@ class _ExplicitEmbeddingsOnly:
 
 
 def close_client(client: ClientAPI) -> None:
+    """`close` is looked up, not assumed: not every Chroma client type has one."""
     close = getattr(client, "close", None)
     if callable(close):
         close()
 
 
 def check_collection_name(name: str) -> None:
+    """Refused before connecting: Chroma's own error for a bad name does not say what is allowed."""
     if not _COLLECTION_NAME.fullmatch(name):
         raise StoreError(
             f"集合名 “{name}” 无效：只能用英文字母、数字、点、下划线和连字符，"
@@ -58,6 +60,8 @@ def check_collection_name(name: str) -> None:
 
 
 def connect(settings: Settings) -> ClientAPI:
+    """The `chroma run` server when the settings name one, else the embedded Chroma in the data
+    directory; telemetry off either way (the tool runs offline)."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
         try:
@@ -141,5 +145,6 @@ def pages(
 
 
 def delete_ids(collection: Collection, ids: Sequence[str], batch_size: int) -> None:
+    """In batches: Chroma refuses a delete of more ids than its batch limit."""
     for lo in range(0, len(ids), batch_size):
         collection.delete(ids=list(ids[lo : lo + batch_size]))

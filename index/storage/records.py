@@ -18,7 +18,7 @@ MetaValue = str | int | float | bool
 
 REBUILD_HINT = "replyqa ingest --rebuild <目录>"
 
-CHUNK_KEYS = frozenset(
+_CHUNK_KEYS = frozenset(
     {
         "letter_id",
         "version",
@@ -32,7 +32,7 @@ CHUNK_KEYS = frozenset(
     }
 )
 """A chunk's own metadata keys; everything else in a chunk's metadata is its letter's filter fields."""
-RECORD_KEYS = (
+_RECORD_KEYS = (
     "version",
     "source",
     "title",
@@ -107,6 +107,8 @@ class StoredChunk(Chunk):
 
 
 def chunk_metadata(chunk: Chunk, letter_meta: Mapping[str, MetaValue]) -> dict[str, MetaValue]:
+    """Chroma metadata is flat: the section path is stored joined with `/`, and the letter's
+    filter fields sit beside the chunk's own keys so that `where` filters can use them."""
     return {
         "letter_id": chunk.letter_id,
         "version": chunk.version,
@@ -122,7 +124,7 @@ def chunk_metadata(chunk: Chunk, letter_meta: Mapping[str, MetaValue]) -> dict[s
 
 
 def record_metadata(record: LetterRecord) -> dict[str, MetaValue]:
-    return {key: getattr(record, key) for key in RECORD_KEYS}
+    return {key: getattr(record, key) for key in _RECORD_KEYS}
 
 
 def check_letter_meta(meta: Mapping[str, MetaValue]) -> dict[str, MetaValue]:
@@ -130,7 +132,7 @@ def check_letter_meta(meta: Mapping[str, MetaValue]) -> dict[str, MetaValue]:
     value Chroma can filter on."""
     out: dict[str, MetaValue] = {}
     for key, value in meta.items():
-        if key in CHUNK_KEYS:
+        if key in _CHUNK_KEYS:
             raise StoreError(f"信件筛选字段 “{key}” 与分块自身的字段重名。")
         if not isinstance(value, str | int | float | bool) or (
             isinstance(value, float) and not math.isfinite(value)
@@ -143,9 +145,10 @@ def check_letter_meta(meta: Mapping[str, MetaValue]) -> dict[str, MetaValue]:
 def record_from_meta(
     letter_id: str, meta: Mapping[str, Any] | None, text: str | None
 ) -> LetterRecord | None:
+    """None for an entry without a version: it is no committed record."""
     if meta is None or not isinstance(meta.get("version"), str):
         return None
-    fields = {key: meta[key] for key in RECORD_KEYS if key in meta}
+    fields = {key: meta[key] for key in _RECORD_KEYS if key in meta}
     return LetterRecord(id=letter_id, text=text, **fields)
 
 
@@ -167,7 +170,7 @@ def stored_chunk_from_meta(
         end=meta["end"],
         text=text,
         embed_text=meta.get("embed_text", text),
-        meta={key: value for key, value in meta.items() if key not in CHUNK_KEYS},
+        meta={key: value for key, value in meta.items() if key not in _CHUNK_KEYS},
     )
     if chunk.id != chunk_id:
         raise StoreError(f"分块 {chunk_id} 的元数据与其编号不符（应为 {chunk.id}），请用 --rebuild 重建索引。")
