@@ -14,10 +14,11 @@ import json
 import threading
 from dataclasses import dataclass, field
 
-from index.bm25 import BM25Index, default_cache_dir, load_or_build
-from index.letter import ReplyLetter
+from index.reading.letter import ReplyLetter
 from index.settings import Settings
-from index.store import ChunkStore, StoredChunk
+from index.storage.bm25 import BM25Index, default_cache_dir, load_or_build
+from index.storage.records import StoredChunk
+from index.storage.store import ChunkStore
 from index.tokenizer import ChineseTokenizer
 
 

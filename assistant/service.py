@@ -17,12 +17,13 @@ from assistant.ask.calibration import Calibration
 from assistant.ask.conversation import Turn, turn_of
 from assistant.ask.retrieve import Filters
 from assistant.library import Library
-from index.bm25 import default_cache_dir
-from index.embed import Embedder, load_embedder
-from index.letter import ReplyLetter
+from index.embedding.embedder import Embedder, load_embedder
 from index.pipeline import FileResult, IngestReport, Progress, ingest, remove
+from index.reading.letter import ReplyLetter
 from index.settings import Settings
-from index.store import ChunkStore, LetterRecord
+from index.storage.bm25 import default_cache_dir
+from index.storage.records import LetterRecord
+from index.storage.store import ChunkStore
 from index.tokenizer import ChineseTokenizer
 
 

@@ -1,1 +1,2 @@
-"""The offline side: letters in, a searchable index out (load → clean → letter → chunk → embed → store)."""
+"""The offline side: letters in, a searchable index out — `reading` (bytes → ReplyLetter), `chunk`,
+`embedding`, `storage`, run in that order by `pipeline`."""

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel
 
-from index.letter import ReplyLetter
-from index.outline import Section
+from index.reading.letter import ReplyLetter
+from index.reading.outline import Section
 
 _SENTENCE_END = re.compile(r"[。！？；!?;](?:[”’」』）)]*)")
 _CLAUSE_END = re.compile(r"[，,、：:](?:[”’」』]*)")

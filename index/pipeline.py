@@ -3,7 +3,7 @@
 Each file gets a content version (a hash of its bytes and of how we parse and chunk); a letter
 whose version is already committed is skipped, a changed one gets new chunks under its new
 version, and only then is its record committed and the old chunks dropped (see
-`index.store`). Leftovers of a run that was killed are collected at the start of the next
+`index.storage.store`). Leftovers of a run that was killed are collected at the start of the next
 one. Chunks of many letters are embedded and written together: a window of several hundred
 chunks is sorted by length before it is cut into model batches (short with short pads little)
 and written with one batch of Chroma calls, which keeps ingest close to the model's own speed.
@@ -23,13 +23,14 @@ from typing import Literal
 import numpy as np
 
 from index.chunk import Chunk, chunk_letter
-from index.embed import Embedder
-from index.letter import ReplyLetter, parse_loaded
-from index.load import SUPPORTED_SUFFIXES, LoadError, load_bytes
+from index.embedding.embedder import Embedder
+from index.reading.letter import ReplyLetter, parse_loaded
+from index.reading.load import SUPPORTED_SUFFIXES, LoadError, load_bytes
 from index.settings import Settings
-from index.store import ChunkStore, LetterRecord, MetaValue, StoreError
+from index.storage.records import LetterRecord, MetaValue, StoreError
+from index.storage.store import ChunkStore
 
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 """Bump when parsing or chunking changes what a letter turns into: every letter is redone."""
 
 Status = Literal["added", "updated", "unchanged", "failed", "removed"]

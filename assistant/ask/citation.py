@@ -8,9 +8,9 @@ import re
 
 from pydantic import BaseModel
 
-from index.letter import ReplyLetter
 from index.numerals import int_to_chinese
-from index.outline import Section
+from index.reading.letter import ReplyLetter
+from index.reading.outline import Section
 
 _REPLY_WORDS = re.compile(
     r"(?:答复|答覆|答復|复函|復函|答复函|答復函|的函|意见|意見|摘要|办理情况|辦理情況)(?:[（(][^（）()]*[）)])?$"

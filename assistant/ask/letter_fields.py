@@ -20,8 +20,8 @@ from assistant.ask.citation import Citation, make_citation
 from assistant.ask.question import Question
 from assistant.ask.retrieve import Retrieval
 from assistant.ask.signals import Scorer
-from index.dates import DATE_PATTERN, parse_date
-from index.letter import ReplyLetter
+from index.reading.dates import DATE_PATTERN, parse_date
+from index.reading.letter import ReplyLetter
 from index.tokenizer import ChineseTokenizer
 from index.vocab import load_vocabulary
 

@@ -32,7 +32,7 @@ from assistant.ask.letter_fields import letter_fact
 from assistant.ask.question import Question, analyse, question_kind
 from assistant.ask.retrieve import Filters, Retrieval, retrieve
 from assistant.library import Library
-from index.embed import Embedder
+from index.embedding.embedder import Embedder
 from index.settings import Settings
 
 if TYPE_CHECKING:  # the LLM modules load the openai client: only imported when an LLM is configured

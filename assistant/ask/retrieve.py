@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from assistant.library import Library, Snapshot
-from index.embed import Embedder
-from index.store import StoredChunk
+from index.embedding.embedder import Embedder
+from index.storage.records import StoredChunk
 
 RRF_K = 60
 """The usual reciprocal-rank constant: top ranks count, but a hit at rank 5 in both lists

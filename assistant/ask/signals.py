@@ -17,7 +17,7 @@ from pathlib import Path
 
 from assistant.ask.question import YEAR, Kind, Question
 from assistant.ask.retrieve import Retrieval
-from index.letter import ReplyLetter
+from index.reading.letter import ReplyLetter
 from index.tokenizer import ChineseTokenizer
 from index.vocab import load_vocabulary, table
 

@@ -31,9 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _reportable(exc: Exception) -> bool:
-    """Imported only once something failed: `index.store` loads chromadb, which `replyqa parse`
+    """Imported only once something failed: `index.storage` loads chromadb, which `replyqa parse`
     never needs (importing it took 0.6 s of the 0.86 s `replyqa parse` needed before)."""
-    from index.embed import EmbedModelError
-    from index.store import StoreError
+    from index.embedding.errors import EmbedModelError
+    from index.storage.records import StoreError
 
     return isinstance(exc, StoreError | EmbedModelError)

@@ -1,7 +1,7 @@
 """Commands about letters and the index: `parse` (no index at all), `ingest`, `letters`,
 `remove`.
 
-`parse` must stay light: it reads files with `index.letter` only, never opening the service,
+`parse` must stay light: it reads files with `index.reading` only, never opening the service,
 so it runs without loading the embedding model or Chroma.
 """
 
@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 
 from assistant.cli.common import open_app, print_json
-from index.outline import SECTION_NAMES
+from index.reading.outline import SECTION_NAMES
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from index.letter import letter_json, parse_file
-    from index.load import LoadError
+    from index.reading.letter import letter_json, parse_file
+    from index.reading.load import LoadError
 
     results: list[dict[str, object]] = []
     failed = 0

@@ -4,7 +4,7 @@ What a team gets out of the box: `SentenceSplitter` with llama-index's defaults 
 cleaned text, a `VectorStoreIndex` in an in-memory `SimpleVectorStore`, `similarity_top_k=5`, and
 no LLM (only the retriever is used, so `Settings.llm` is never touched). The embedding model is
 ours, through a small adapter that keeps its query/passage prompts, and the text is the same cleaned
-text (`index.letter.parse_file`): the comparison is about chunking, retrieval and answering, not
+text (`index.reading.letter.parse_file`): the comparison is about chunking, retrieval and answering, not
 about the model or HTML cleaning.
 
 Its "answer" is always found; the text is the top node's text, the citations and the retrieved list
@@ -29,8 +29,8 @@ from pydantic import PrivateAttr
 
 from assistant.ask.answer import Answer, RetrievedItem
 from assistant.ask.citation import Citation, make_citation
-from index.embed import Embedder
-from index.letter import ReplyLetter, parse_file
+from index.embedding.embedder import Embedder
+from index.reading.letter import ReplyLetter, parse_file
 
 TOP_K = 5
 QUOTE_CHARS = 300
@@ -138,7 +138,7 @@ class BaselineQA:
 
 
 def letters_of(records: Sequence[tuple[str, str]], fallback: Callable[[str], ReplyLetter | None]) -> list[ReplyLetter]:
-    """The indexed letters, parsed again from their sources (`index.letter.parse_file`) under
+    """The indexed letters, parsed again from their sources (`index.reading.letter.parse_file`) under
     their index ids; `fallback(id)` (the indexed copy) for a source that has gone."""
     letters: list[ReplyLetter] = []
     for letter_id, source in records:

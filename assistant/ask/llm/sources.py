@@ -10,7 +10,7 @@ from assistant.ask.facts import looks_like_instruction
 from assistant.ask.retrieve import Passage
 from assistant.ask.spans import quote_units
 from assistant.library import Snapshot
-from index.letter import ReplyLetter
+from index.reading.letter import ReplyLetter
 from index.tokenizer import ChineseTokenizer
 
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from index.embed import Embedder
+from index.embedding.embedder import Embedder
 from index.pipeline import discover, ingest, prune_missing, remove
 from index.settings import Settings
-from index.store import ChunkStore
+from index.storage.store import ChunkStore
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples" / "letters"
 CORPUS = ROOT.parent / "shared" / "corpus" / "letters"
 

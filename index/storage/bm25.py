@@ -24,7 +24,8 @@ import numpy as np
 from scipy import sparse
 
 from index.settings import Settings
-from index.store import ChunkStore, StoredChunk
+from index.storage.records import StoredChunk
+from index.storage.store import ChunkStore
 from index.tokenizer import ChineseTokenizer
 
 log = logging.getLogger(__name__)

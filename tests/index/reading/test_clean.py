@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from index.clean import clean_text, fold_spaces, normalise_punctuation
-from index.load import load_file
+from index.reading.clean import clean_text, fold_spaces, normalise_punctuation
+from index.reading.load import load_file
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 CORPUS = ROOT.parent / "shared" / "corpus" / "letters"
 LETTERS = sorted(CORPUS.glob("*.txt"))
 PINYIN = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)")
@@ -117,3 +117,22 @@ def test_words_that_name_page_tools_do_not_drop_sentences_about_the_same_things(
     cleaned = clean_text(raw).text
     assert sentence in cleaned
     assert "责任编辑" not in cleaned and "长者版" not in cleaned
+
+
+def test_metadata_lines_behind_a_bullet_or_without_colons_are_dropped() -> None:
+    raw = (
+        "- 索引号：430S00029/2016-80118\n"
+        "- 发布机构：某某县农业农村局\n"
+        "索引号 001008003/2024-31 主题分类 农业、畜牧业、渔业\n"
+        "索 引 号 640323004/2022-00062 发文时间 2021-10-22\n"
+        "关于县十届人大二次会议第9号建议的答复\n"
+        "张某某代表：\n"
+        "您提出的关于加强农资供应的建议收悉，现答复如下：我局将继续做好农资储备工作。\n"
+        "日期 2021-05-01 地点 县政府三楼会议室\n"
+    )
+    result = clean_text(raw)
+    assert "索引号" not in result.text and "发布机构" not in result.text
+    assert result.text.startswith("关于县十届人大二次会议第9号建议的答复")
+    assert "日期 2021-05-01 地点县政府三楼会议室" in result.text  # one key and no other: not a table row
+    assert result.page_fields["发布机构"] == "某某县农业农村局"
+    assert result.page_fields["主题分类"] == "农业、畜牧业、渔业"

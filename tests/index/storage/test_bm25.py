@@ -1,4 +1,4 @@
-"""Chinese BM25: tokenizer, ranking, and the on-disk cache against real Chroma backends."""
+"""Chinese BM25: ranking, and the on-disk cache against real Chroma backends."""
 
 from __future__ import annotations
 
@@ -10,14 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.bm25 import (
-    BM25Index,
-    cache_stem,
-    default_cache_dir,
-    load_or_build,
-)
 from index.settings import Settings
-from index.store import ChunkStore, LetterRecord, StoredChunk
+from index.storage.bm25 import BM25Index, cache_stem, default_cache_dir, load_or_build
+from index.storage.records import LetterRecord, StoredChunk
+from index.storage.store import ChunkStore
 from index.tokenizer import ChineseTokenizer
 
 DIM = 8
@@ -84,34 +80,6 @@ def bigram_tokenizer(jieba_dir: Path) -> ChineseTokenizer:
 @pytest.fixture(scope="module")
 def index(tokenizer: ChineseTokenizer) -> BM25Index:
     return BM25Index.build(stored_chunks(LETTERS), tokenizer, titles=TITLES)
-
-
-# -- tokenizer ---------------------------------------------------------------------------------
-
-
-def test_traditional_and_fullwidth_text_tokenizes_like_simplified(
-    tokenizer: ChineseTokenizer,
-) -> None:
-    assert tokenizer("關於加強５Ｇ網絡建設") == tokenizer("关于加强5G网络建设")
-    assert "5g" in tokenizer("５Ｇ基站")
-    assert tokenizer("學校安裝監控") == tokenizer("学校安装监控")
-
-
-def test_numbers_survive_and_punctuation_and_stopwords_go(tokenizer: ChineseTokenizer) -> None:
-    tokens = tokenizer("2019年全省共建成5G基站超1万个。投资3.5亿元，占12.8%！")
-    for expected in ["2019", "5g", "基站", "1万", "万个", "3.5亿", "12.8%"]:
-        assert expected in tokens
-    assert not {"。", "，", "！", " "} & set(tokens)
-    assert "的" not in tokenizer("政府的答复")
-    assert "不" in tokenizer("不符合条件")
-
-
-def test_bigrams_are_switchable(
-    tokenizer: ChineseTokenizer, bigram_tokenizer: ChineseTokenizer
-) -> None:
-    assert "bi:基站" in bigram_tokenizer("建设5G基站")
-    assert not any(t.startswith("bi:") for t in tokenizer("建设5G基站"))
-    assert tokenizer.signature != bigram_tokenizer.signature
 
 
 # -- ranking -----------------------------------------------------------------------------------

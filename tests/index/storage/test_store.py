@@ -20,17 +20,12 @@ import pytest
 
 from index.chunk import Chunk
 from index.settings import Settings
-from index.store import (
-    ChunkStore,
-    LetterRecord,
-    MetaValue,
-    ModelMismatchError,
-    StoreError,
-)
+from index.storage.records import LetterRecord, MetaValue, ModelMismatchError, StoreError
+from index.storage.store import ChunkStore
 
 DIM = 8
 MODEL = "test-model"
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def unit_vectors(n: int, key: str) -> np.ndarray:
@@ -333,7 +328,8 @@ WRITER = textwrap.dedent(
     import numpy as np
     from index.chunk import Chunk
     from index.settings import Settings
-    from index.store import ChunkStore, LetterRecord
+    from index.storage.records import LetterRecord
+    from index.storage.store import ChunkStore
 
     store = ChunkStore.open(Settings(), model_id=sys.argv[1], dimension=int(sys.argv[2]))
     chunk = Chunk(letter_id="Z", version="v1", ordinal=0, section_path=[], section_heading="",

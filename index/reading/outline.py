@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from index.numerals import chinese_int
+from index.reading.units import UNIT_SUFFIXES
+from index.vocab import alternation, load_vocabulary
 
 SectionKind = Literal["preamble", "body", "numbered", "closing"]
 SECTION_NAMES: dict[str, str] = {"preamble": "开头", "body": "正文", "closing": "结尾"}
@@ -70,21 +73,15 @@ OPENING = re.compile(
     r"(?:答复|答覆|答復|回复|回覆|函复|函復|函告|说明|說明|报告|報告|意见|意見|汇报|答复意见|回复意见)如下[:：。]?"
     r"|如下[:：]"
 )
-_ACK = re.compile(r"收悉|已收悉|已交|已转交|转交我|交由我|交我|收到")
-_CLOSING_START = re.compile(
-    r"^(?:感谢|感謝|衷心感谢|再次感谢|再一次感谢|最后|希望|恳请|懇請|以上答复|以上意見|以上意见|以上是|以上供"
-    r"|此致|敬礼|特此|专此|專此|谢谢|謝謝|欢迎|歡迎|如有|对以上|對以上|请在今后|真诚希望|您对此|相信"
-    r"|尊敬的各位|领导签|簽發|签发|主管领导|承办|承辦|经办|經辦|联系|聯系|聯繫|抄送|抄报|抄報|附件"
-    r"|附[:：]|公开|公開|办复类别|辦復類別|办理结果|单位负责人|（联系|\(联系|（此件|（聯系|以上意见可)"
-)
+# The closing's opening words and the acknowledgement words are in outline.toml.
+_VOCAB = load_vocabulary(Path(__file__).with_name("outline.toml"))
+_ACK = re.compile(alternation(_VOCAB["acknowledgements"]))
+_CLOSING_START = re.compile(f"^(?:{alternation(_VOCAB['closing_starts'])})")
 _DATE_LINE = re.compile(
     r"^(?:[^，。；：:]{0,30}?)?(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{7,8}|\d{4}-\d{1,2}-\d{1,2}"
     r"|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日|\d{4}年)$"
 )
-_UNIT_LINE = re.compile(
-    r"^[\u4e00-\u9fff（）()·]{2,40}(?:局|厅|廳|委|委员会|委員會|政府|办公室|辦公室|中心|公司|集团|街道|管委会|管委會"
-    r"|部|院|处|處|署|会|會)$"
-)
+_UNIT_LINE = re.compile(rf"^[\u4e00-\u9fff（）()·]{{2,40}}{UNIT_SUFFIXES}$")
 _NOTE_LINE = re.compile(r"^【[^【】]*】$")
 _ATTACHMENT = re.compile(r"^(?:附件|附[:：])")
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from index.load import LoadError, html_to_text, load_bytes, load_file, reflow_pdf_lines
+from index.reading.load import LoadError, html_to_text, load_bytes, load_file, reflow_pdf_lines
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 
 
 def test_every_sample_letter_loads_with_its_format_detected() -> None:

@@ -5,7 +5,8 @@ tables, 上一篇/下一篇 links carrying *other* letters' titles, ICP lines, a
 toolbars, spam headers from mirror sites. The cleaned text this module returns is the
 reference every span in the index points into, so it keeps every sentence of the letter and
 nothing of the page. Page metadata is not thrown away blindly: `名称`, `发布机构`, `发布日期`
-and friends are harvested into `page_fields` as fallbacks for the letter's own fields.
+and friends are harvested into `page_fields` as fallbacks for the letter's own fields (which
+lines are metadata, and what they say, is `index.reading.page_meta`).
 
 Decisions are per line: a line is dropped when it matches a boilerplate pattern anywhere in
 the text, or when it sits before the letter starts (header zone) or after it ends (footer
@@ -17,6 +18,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.reading.page_meta import harvest_page_meta, is_page_meta
+from index.reading.units import UNIT_SUFFIXES
+from index.vocab import alternation, load_vocabulary
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_CHAR = re.compile(f"[{CJK}]")
@@ -37,94 +43,21 @@ _LAYOUT_TAG = re.compile(
 )
 _FULLWIDTH_ALNUM = re.compile("[０-９Ａ-Ｚａ-ｚ．％]")
 
-_SPAM_WORDS = (
-    "无码", "毛片", "黄色", "一区二区", "伊人", "麻豆", "婷婷", "强奸", "A片", "AV", "成人网",
-    "在线观看", "视频导航", "国产", "久久", "乳交",
-)
-
-# Lines holding any of these are page chrome wherever they appear.
-_BOILERPLATE_FRAGMENTS = (
-    "ICP备", "ICP证", "公网安备", "网站标识码", "版权所有", "技术支持：", "技术支持:", "Copyright", "©",
-    "浏览次数", "阅读次数", "访问量", "当前位置", "所在位置", "所在的位置", "您的位置", "现在的位置",
-    "首页 >", "首页>", "首页 »", "首页 >>",
-    "當前位置", "現在的位置", "在手机上查看", "在手机上打开", "无障碍浏览", "无障碍模式", "无障碍阅读",
-    "长者模式", "长者版", "長者模式", "長者版", "长辈版", "适老化模式", "适老化版", "简体版", "繁体版",
-    "繁體版", "欢迎访问", "欢迎您光临", "欢迎光临", "歡迎訪問", "歡迎光臨", "My JSP", "header.jsp",
-    "即将离开", "请使用tab按钮", "正文内容区域", "特殊稿件", "本站部分信息", "本站常年法律顾问",
-    "智能检索", "选择语言", "headerBg", "免责声明", "友情链接", "加载中", "Produced By", "Powered by",
-    "大汉版通", "法律法规网", "律師門戶", "律师门户", "網站首頁", "网站首页", "责任编辑", "扫一扫",
-)
-_BOILERPLATE_PREFIXES = (
-    "【字体", "【 字体", "字体：", "字体:", "字号", "字體", "【字號", "打印", "关闭", "【关闭",
-    "分享", "上一篇", "下一篇", "上一条", "下一条", "上一條", "下一條", "TOP", "返回顶部",
-    "相关新闻", "相关文章", "相关附件", "相关链接", "相關", "站长推荐", "网站地图", "评论",
-    "首页 >", "首页>", "首页 »", "首页 >>", "首頁", "点击：", "点击:",
-)
+# The word lists (and what each one means) are in clean.toml.
+_VOCAB = load_vocabulary(Path(__file__).with_name("clean.toml"))
+_SPAM_WORDS = _VOCAB["spam.words"]
+_BOILERPLATE_FRAGMENTS = _VOCAB["boilerplate.fragments"]
+_BOILERPLATE_PREFIXES = _VOCAB["boilerplate.prefixes"]
 _BULLET = re.compile(r"^(?:[•·▪●◆■]|\d{1,2}\.(?=\s*(?:当前位置|首页|>)))\s*")
-# Everything after one of these lines is a list of other pages.
-_TAIL_MARKERS = ("相关新闻", "相关文章", "相关链接", "相關", "站长推荐", "上一篇", "下一篇", "上一条",
-                 "下一条", "上一條", "下一條", "上一篇", "下一篇")
-_NEIGHBOUR_LINKS = ("上一篇", "下一篇", "上一条", "下一条", "上一條", "下一條", "上一頁", "下一頁")
+_TAIL_MARKERS = _VOCAB["neighbours.tail_markers"]
+_NEIGHBOUR_LINKS = _VOCAB["neighbours.links"]
+_NAV_WORDS = frozenset(_VOCAB["nav.words"])
 
-_NAV_WORDS = frozenset((
-    "拼音", "辅助浏览", "轻松阅读", "读屏", "视图", "放大", "缩小", "配色", "白底黑字蓝链接", "蓝底黄字白链接",
-    "黄底黑字蓝链接", "黑底黄字白链接", "页面原始配色", "大鼠标", "辅助线", "显示屏", "声音", "指读", "连读",
-    "减速", "加速", "音量", "增加音量", "减小音量", "后退", "前进", "全屏", "刷新", "退出", "帮助", "换肤",
-    "展开", "菜单", "恢复窄屏", "无障碍", "长者版", "关怀版", "政府信息公开", "政府信息公开指南",
-    "政府信息公开制度", "依申请公开", "打印", "关闭", "分享", "收藏", "纠错", "大", "中", "小", "默认", "返回",
-    "首页", "正文",
-))
-
-# Keys of the page's metadata table (索引号 | 发布机构 | …). Spaces inside keys vary.
-_PAGE_KEYS = (
-    "索引号", "发布机构", "发布日期", "发布时间", "发表时间", "生成日期", "成文日期", "主题分类",
-    "组配分类", "公开目录", "文号", "名称", "关键字", "关键词", "有效性", "信息有效性", "信息分类",
-    "添加时间", "来源", "信息来源", "文章来源", "出处", "更新时间", "时间", "日期", "载体类型",
-    "公开类型", "索取号", "发文字号", "公文范围", "失效日期", "主题词", "标题", "文件名称",
-    "文件编号", "实施时间", "发文机关", "发文日期", "时效性", "施行日期", "效力级别", "责任部门",
-    "编辑", "审核", "发布人", "分类", "公开方式", "主办", "主办单位", "所属机构", "浏览",
-    "發布機構", "發布日期", "發布時間", "發佈日期", "來源", "時間", "文章來源", "發文機關", "發文日期",
-    "時效性", "施行日期", "效力級別", "閱讀", "名稱", "索引號", "文號", "制发机关", "印发日期",
-    "成文时间", "发文单位", "公开日期", "发布来源", "点击次数", "点击", "栏目", "当前栏目", "所属栏目",
-    "发布单位", "信息提供", "文件来源",
+RECORD_KEYS = _VOCAB["record.keys"]
+_BREADCRUMB = re.compile(
+    r"\S\s*(?:>>?|»|→|＞)\s*\S.*(?:>>?|»|→|＞)|^(?:" + alternation(_VOCAB["nav.breadcrumb_starts"]) + ")"
 )
-_PAGE_KEY_RE = re.compile(
-    "(" + "|".join(sorted(("\\s*".join(k) for k in _PAGE_KEYS), key=len, reverse=True)) + r")"
-    r"\s*[:：|]"
-)
-# In harvesting, long keys and keys written with spaces inside (`名 称`) need no colon.
-_HARVEST_KEY_RE = re.compile(
-    "|".join(
-        sorted(
-            [f"({k})\\s*[:：|]?" for k in _PAGE_KEYS if len(k) >= 4]
-            + [f"({' +'.join(k)})\\s*[:：|]?" for k in _PAGE_KEYS if len(k) in (2, 3)]
-            + [f"({k})\\s*[:：|]" for k in _PAGE_KEYS if len(k) < 4],
-            key=len,
-            reverse=True,
-        )
-    )
-)
-_LONG_KEYS = [k for k in _PAGE_KEYS if len(k) >= 4]
-_PAGE_KEY_BARE = re.compile(
-    "^(" + "|".join(sorted(_LONG_KEYS, key=len, reverse=True)) + "|"
-    + "|".join(" ".join(k) for k in _PAGE_KEYS if len(k) in (2, 3)) + ")"
-)
-_PAGE_LINE_START = re.compile(
-    r"^(?:\d{4}[-年./]\d{1,2}[-月./]\d{1,2}日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*)?"
-    + _PAGE_KEY_RE.pattern
-)
-# Record fields of "建议办理结果" pages. They describe the letter, so they stay in the text.
-RECORD_KEYS = (
-    "代表提案者", "会议届次", "建议提案标题", "建议提案编号", "复文标题", "答复内容", "承办单位",
-    "办理方式", "答复时间", "办理类型", "提案标题", "提案委员", "协办单位", "办理状态", "办理结果",
-    "建议号", "提案号", "提案人", "内容", "责任领导", "政府督办领导", "交办日期", "反馈时间",
-    "建议标题", "建议内容", "督办领导", "协商方式", "办理复文", "办结时间", "问题内容", "问题答复",
-    "类别", "签发人", "是否同意公开", "公开属性", "建议字", "提案字", "领衔代表", "所属代表团", "届次",
-    "建议名称", "提案名称", "建议编号", "提案编号", "会办单位", "答复文件标题", "答复标题", "答复正文",
-    "答复日期", "办理单位", "答复类别", "办理类别", "办复类别", "提案者", "附议人", "代表团",
-)
-_BREADCRUMB = re.compile(r"\S\s*(?:>>?|»|→|＞)\s*\S.*(?:>>?|»|→|＞)|^(?:当前栏目|本站位置|当前所在|您所在|所在栏目)")
-_FOOTER_CREDIT = re.compile(f"^[{CJK}]{{2,30}}(?:主办|承办|建设运营|运营维护|维护)$")
+_FOOTER_CREDIT = re.compile(f"^[{CJK}]{{2,30}}(?:{alternation(_VOCAB['nav.footer_credits'])})$")
 _BARE_DATE = re.compile(r"^\d{4}[-年./]\d{1,2}[-月./]\d{1,2}日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$")
 _WEEKDAY_DATE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日\s*星期[一二三四五六日天]$")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:gov\.cn|com|cn|net|org)\b", re.I)
@@ -132,19 +65,12 @@ _DATE_ANY = re.compile(
     r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{1,2}-\d{1,2}|^\d{7,8}$"
     r"|[二〇○零一三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日"
 )
-UNIT_SUFFIX = re.compile(
-    f"[{CJK}）)]{{2,40}}(?:局|厅|廳|委|委员会|委員會|政府|办公室|辦公室|办|辦|中心|公司|集团|集團|街道|管委会"
-    r"|管委會|部|院|处|處|署|站|所|会|會"
-    r"|队|社|协会|联络组|[镇乡]人民政府)$"
-)
-_TITLE_WORDS = re.compile(r"答复|答覆|答復|复函|復函|的函|意见|意見|建议|建議|提案|议案|議案|会议|會議|號|号|摘要")
-_TITLE_SHAPE = re.compile(r"关于|關於|關于|对|對|答复|答覆|答復|复函|復函|函|意见|意見|摘要|号|號")
+UNIT_SUFFIX = re.compile(f"[{CJK}）)]{{2,40}}{UNIT_SUFFIXES}$")
+_TITLE_WORDS = re.compile(alternation(_VOCAB["letter_line.title_words"]))
+_TITLE_SHAPE = re.compile(alternation(_VOCAB["letter_line.title_shape"]))
 _DOC_NUMBER = re.compile(r"〔\d{4}〕|\[\d{4}\]|\(\d{4}\)|（\d{4}）")
 _CATEGORY_LINE = re.compile(r"^[（(]?[ABC][)）]?(?:类)?$|[ABC]类|类\s*别")
-_CONTACT_LINE = re.compile(
-    r"联系|聯系|聯繫|经办|經辦|承办|承辦|签发|簽發|抄送|抄报|抄報|附件|附：|附:|电话|電話|盖章|领导|領導"
-    r"|公开|公開|此件|此致|敬礼|敬禮|类别|類別"
-)
+_CONTACT_LINE = re.compile(alternation(_VOCAB["letter_line.contact"]))
 _FICTION_MARK = "示例（虚构）"
 
 
@@ -223,26 +149,6 @@ def _split_glued(lines: list[str]) -> list[str]:
     return out
 
 
-def _harvest(line: str, fields: dict[str, str]) -> str | None:
-    """Collect `key: value` pairs from a page-metadata line (several may be glued together).
-
-    Returns the key whose value is missing (a table that puts the value on the next line).
-    """
-    matches = list(_HARVEST_KEY_RE.finditer(line))
-    missing = None
-    for i, m in enumerate(matches):
-        key = re.sub(r"\s", "", next(g for g in m.groups() if g))
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(line)
-        value = re.split(r"【|\s{2,}|字体|字號|打印|浏览", line[m.end():end])[0].strip(" |:：")
-        if value and key not in fields:
-            fields[key] = value
-        missing = None if value else key
-    any_date = re.search(r"\d{4}[-年./]\d{1,2}[-月./]\d{1,2}日?", line)
-    if any_date and "页面日期" not in fields:
-        fields["页面日期"] = any_date.group(0)
-    return missing
-
-
 def is_spam(line: str) -> bool:
     return sum(word in line for word in _SPAM_WORDS) >= 2
 
@@ -265,14 +171,6 @@ def _is_boilerplate(line: str) -> bool:
         return True
     tokens = line.split(" ")
     return all(token in _NAV_WORDS for token in tokens)
-
-
-def _is_page_meta(line: str) -> bool:
-    if len(line) > 160:
-        return False
-    if _PAGE_LINE_START.match(line) or _PAGE_KEY_BARE.match(line):
-        return True
-    return len(_PAGE_KEY_RE.findall(line)) >= 2
 
 
 def is_title_like(line: str) -> bool:
@@ -329,7 +227,7 @@ def _drop_boilerplate(
             pending_key
             and len(line) <= 30
             and not _SENTENCE_PUNCT.search(line)
-            and not _is_page_meta(line)
+            and not is_page_meta(line)
             and not is_title_like(line)
         ):
             fields.setdefault(pending_key, line)
@@ -337,11 +235,11 @@ def _drop_boilerplate(
             dropped.append(line)
             continue
         pending_key = None
-        if _is_page_meta(line):
-            pending_key = _harvest(line, fields)
+        if is_page_meta(line):
+            pending_key = harvest_page_meta(line, fields)
             dropped.append(line)
         elif _is_boilerplate(line) or _FOOTER_CREDIT.match(compact):
-            _harvest(line, fields)
+            harvest_page_meta(line, fields)
             dropped.append(line)
         else:
             kept.append((n, line))
@@ -358,7 +256,7 @@ def _drop_boilerplate(
         in_zone = i < body_start or i > last
         follows_record_key = i > 0 and texts[i - 1].replace(" ", "").rstrip("：:") in RECORD_KEYS
         if i < body_start and not follows_record_key and _BARE_DATE.match(line):
-            _harvest(line, fields)
+            harvest_page_meta(line, fields)
             dropped.append(line)
         elif in_zone and not follows_record_key and _looks_like_nav(line):
             dropped.append(line)
@@ -387,7 +285,7 @@ def _is_salutation(line: str) -> bool:
 
 
 def _is_paragraph(line: str) -> bool:
-    return len(line) >= 40 and bool(re.search("[。，,]", line)) and not _is_page_meta(line)
+    return len(line) >= 40 and bool(re.search("[。，,]", line)) and not is_page_meta(line)
 
 
 _ASCII_TO_FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}

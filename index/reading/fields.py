@@ -1,9 +1,9 @@
-"""A reply letter read the way a member of staff reads it.
+"""The fields of a letter, each looked for where letters actually put it, most reliable place first.
 
-Who answered whom, when, about which suggestion, and how the answer is divided. Each field
-is looked for where letters actually put it, most reliable place first: the title in the
-heading lines (joined when split over two lines), the issuer in the signature, the date
-next to the signature, then the same facts in the page's own metadata as a fallback.
+The title in the heading lines (joined when split over two lines), the issuer in the signature,
+the date next to the signature, then the same facts in the page's own metadata as a fallback.
+Every extractor reads the cleaned lines (and the harvested page fields); `index.reading.letter`
+decides where the header, salutation and closing are and calls them in turn.
 """
 
 from __future__ import annotations
@@ -12,99 +12,25 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
-
-from index.clean import CJK, RECORD_KEYS, clean_text, is_spam, is_title_like
-from index.dates import DATE_PATTERN, parse_date
-from index.load import LoadedText, load_file
-from index.outline import Section, build_outline
+from index.reading.clean import CJK, RECORD_KEYS, is_spam, is_title_like
+from index.reading.dates import DATE_PATTERN, parse_date
+from index.reading.units import UNIT_SUFFIXES
+from index.vocab import alternation, load_vocabulary
 
 Channel = Literal["NPC", "CPPCC", "other"]
 
+# The key lists and title words (and what each one means) are in fields.toml.
+_VOCAB = load_vocabulary(Path(__file__).with_name("fields.toml"))
 
-class ReplyLetter(BaseModel):
-    id: str
-    source: str
-    format: str = "txt"
-    encoding: str | None = None
-    title: str | None = None
-    suggestion_title: str | None = None
-    """The title of the suggestion or proposal being answered, as quoted in the letter."""
-    issuer: str | None = None
-    date: str | None = None
-    addressee: str | None = None
-    channel: Channel = "other"
-    session: str | None = None
-    number: str | None = None
-    category: str | None = None
-    disclosure: str | None = None
-    contact: str | None = None
-    doc_number: str | None = None
-    text: str
-    sections: list[Section] = Field(default_factory=list)
-
-    def all_sections(self) -> list[Section]:
-        return [s for top in self.sections for s in top.walk()]
-
-    @property
-    def year(self) -> int | None:
-        return int(self.date[:4]) if self.date else None
-
-    @property
-    def display_title(self) -> str:
-        """What the letter is called wherever it is shown: its own title, else the title of the
-        suggestion it answers, else its id."""
-        return self.title or self.suggestion_title or self.id
-
-    def identity_text(self, *, with_date: bool = False) -> str:
-        """The words that say which letter this is (title, suggestion, issuer, addressee,
-        session, number): a question naming any of them means this letter."""
-        parts = [self.title, self.suggestion_title, self.issuer, self.addressee, self.session, self.number]
-        if with_date and self.date:
-            year, month, day = self.date.split("-")
-            parts += [f"{year}年{int(month)}月{int(day)}日", self.date]
-        return " ".join(p for p in parts if p)
-
-
-def letter_id_for(path: Path) -> str:
-    return path.stem
-
-
-def parse_file(path: Path, letter_id: str | None = None) -> ReplyLetter:
-    """Load, clean and parse one file. Raises `index.load.LoadError` for unreadable files."""
-    path = Path(path)
-    loaded = load_file(path)
-    return parse_loaded(loaded, source=str(path), letter_id=letter_id or letter_id_for(path))
-
-
-def parse_loaded(loaded: LoadedText, *, source: str, letter_id: str) -> ReplyLetter:
-    cleaned = clean_text(loaded.text, loaded.page_title)
-    letter = parse_text(
-        cleaned.text, source=source, letter_id=letter_id, fields=cleaned.page_fields,
-        breaks=cleaned.breaks,
-    )
-    letter.format, letter.encoding = loaded.format, loaded.encoding
-    return letter
-
-
-# ---------------------------------------------------------------------------------------------
-_UNIT = (
-    r"(?:局|厅|廳|委|委员会|委員會|政府|办公室|辦公室|办|中心|公司|集团|集團|街道|管委会|管委會|部|院|处|處|署|所"
-    r"|站|会|會|联络组|聯絡組|支队|大队|总队|中队|分局|队)"
-)
-UNIT_RE = re.compile(f"[{CJK}（）()·]{{2,40}}?{_UNIT}")
-_UNIT_FULL = re.compile(f"[{CJK}（）()·]{{2,40}}{_UNIT}")
-_REPLY_END = re.compile(
-    r"(?:答复|答覆|答復|复函|復函|答复函|答復函|的函|意见|意見|办理情况|辦理情況|答复摘要|摘要|办理答复|办理结果)"
-    r"(?:[（(][^（）()]{1,20}[）)])?$"
-)
+_UNIT_FULL = re.compile(f"[{CJK}（）()·]{{2,40}}{UNIT_SUFFIXES}")
+_REPLY_END = re.compile(f"(?:{alternation(_VOCAB['title.reply_endings'])})" r"(?:[（(][^（）()]{1,20}[）)])?$")
 _TITLE_START = re.compile(r"^(?:关于|關於|關于|对|對|[（(]\d{4}年[）)])")
 _TITLE_TAIL = re.compile(
     r"^(?:第?[^，。；：]{0,24}?(?:号|號))?(?:[^，。；：]{0,12}?)"
     r"(?:答复|答覆|答復|复函|復函|答复函|答復函|的函|意见|意見)"
 )
 _FIELD_LINE = re.compile(f"^[{CJK}]{{2,8}}[:：]")
-_SEVERAL_UNITS = re.compile(f"{_UNIT}(?:市|县|縣|区|區|省)[{CJK}]{{2,}}{_UNIT}$")
+_SEVERAL_UNITS = re.compile(f"{UNIT_SUFFIXES}(?:市|县|縣|区|區|省)[{CJK}]{{2,}}{UNIT_SUFFIXES}$")
 _GENERIC_SOURCES = re.compile(r"办公室|辦公室|政府办|政府辦|系统管理员|网$|網$|^本站|^区政府$|^县政府$|^市政府$")
 _SALUTATION = re.compile(
     r"^(?:尊敬的)?(?P<who>[^，。；：:！？]{1,80}?)(?:您好|你好)?[:：]$"
@@ -133,26 +59,22 @@ _CATEGORY = re.compile(
     r"|(?:类\s*别|類\s*別|办理结果|辦理結果|办理类型|辦理類型|办复类别|辦復類別)[:：]?\s*[（(]?(?P<d>[ABC])(?![A-Za-z])"
 )
 _DISCLOSURE = re.compile(
-    r"(?:公开属性|公開屬性|公开方式|公開方式|公开类型|公開類型|是否同意公开|是否同意公開)[:：]\s*(?P<v>[^\s，。；]{1,8})"
-    r"|(?P<w>此件公开发布|此件公開發布|同意公开|同意公開|不予公开|依申请公开|主动公开)"
+    f"(?:{alternation(_VOCAB['disclosure.keys'])})" r"[:：]\s*(?P<v>[^\s，。；]{1,8})"
+    f"|(?P<w>{alternation(_VOCAB['disclosure.phrases'])})"
 )
-_CONTACT = re.compile(
-    r"^[（(]?(?:联系人|聯系人|聯繫人|联系电话|聯系電話|联系方式|承办人|承辦人|经办人|經辦人|联系单位|聯系單位|联 系 人"
-    r"|联系地址)"
-)
+_CONTACT = re.compile(f"^[（(]?(?:{alternation(_VOCAB['contact.keys'])})")
 _DOC_NUMBER = re.compile(f"[{CJK}]{{1,12}}(?:[〔\\[(（]\\d{{4}}[〕\\])）])[{CJK}]?\\d+[号號]")
-
-
-def _lines(text: str) -> list[str]:
-    return text.split("\n")
 
 
 def _compact(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def _salutation_index(lines: list[str]) -> int | None:
-    limit = max(12, _first_paragraph(lines) + 1)
+def salutation_index(lines: list[str]) -> int | None:
+    """The line greeting the deputy or member (`张某某代表：`), or None: the header ends there and
+    the addressee is read from it. Only the opening lines are searched, and a greeting counts only
+    when the answer follows it, so a `某某：` field line is not taken for one."""
+    limit = max(12, first_paragraph(lines) + 1)
     for i, line in enumerate(lines[:limit]):
         compact = _compact(line)
         if compact.startswith(RECORD_KEYS):
@@ -164,7 +86,7 @@ def _salutation_index(lines: list[str]) -> int | None:
             continue
         if m and len(compact) <= 90 and (
             re.search(r"(?:代表|委员|委員|同志|先生|女士)(?:们|們)?(?:并附议人|並附議人|等)?$", who)
-            or re.fullmatch(f"[{CJK}（）()·]{{1,40}}{_UNIT}", who)
+            or re.fullmatch(f"[{CJK}（）()·]{{1,40}}{UNIT_SUFFIXES}", who)
         ):
             return i
         if len(compact) <= 60 and re.fullmatch(
@@ -174,7 +96,9 @@ def _salutation_index(lines: list[str]) -> int | None:
     return None
 
 
-def _first_paragraph(lines: list[str]) -> int:
+def first_paragraph(lines: list[str]) -> int:
+    """The first line that reads as prose, not a heading: where the header ends when a letter
+    greets nobody."""
     for i, line in enumerate(lines):
         if len(line) >= 40 and re.search("[。，]", line) and not is_title_like(line[:40]):
             return i
@@ -243,10 +167,10 @@ def extract_title(
     """(reply title, suggestion title)."""
     candidates = _title_candidates(header, breaks)
     reply = [c for c in candidates if _REPLY_END.search(c)]
-    record_reply = _field_value(lines, ("复文标题", "復文標題", "答复文件标题", "答复标题", "复文名称", "答复文件名称"))
-    summary = _field_value(lines, ("办理复文（摘要）", "办理复文(摘要)", "办理复文"))
+    record_reply = _field_value(lines, _VOCAB["title.reply_keys"])
+    summary = _field_value(lines, _VOCAB["title.summary_keys"])
     suggestion = (
-        _field_value(lines, ("建议提案标题", "提案标题", "建议标题", "建议名称", "提案名称", "标题", "案由"))
+        _field_value(lines, _VOCAB["title.suggestion_keys"])
         or fields.get("标题") if not reply else None
     )
     if suggestion:
@@ -259,7 +183,7 @@ def extract_title(
     elif summary and _quoted_title(summary):
         title = _quoted_title(summary)
     else:
-        for key in ("名称", "名稱", "文件名称", "标题"):
+        for key in _VOCAB["title.page_keys"]:
             value = fields.get(key)
             if value and _REPLY_END.search(value):
                 title = value
@@ -292,19 +216,18 @@ def extract_issuer(title: str | None, header: list[str], lines: list[str], closi
         if m and not _SEVERAL_UNITS.search(m.group(1)):
             return m.group(1)
     if title:
-        m = re.match(rf"^([{CJK}（）()·]{{2,40}}?{_UNIT})(?:关于|關於|關于|对|對)", title)
+        m = re.match(rf"^([{CJK}（）()·]{{2,40}}?{UNIT_SUFFIXES})(?:关于|關於|關于|对|對)", title)
         if m:
             return m.group(1)
     for line in header:
         compact = _compact(line)
         if _UNIT_FULL.fullmatch(compact) and not _PERSON_ROLE.search(compact):
             return compact
-    for key in ("承办单位", "承辦單位", "主办单位", "办理单位", "答复单位"):
+    for key in _VOCAB["issuer.record_keys"]:
         value = _field_value(lines[closing_from:], (key,)) or _field_value(lines, (key,))
         if value and "、" not in value and _UNIT_FULL.fullmatch(value):
             return value
-    for key in ("发文机关", "發文機關", "制发机关", "发文单位", "来源", "來源", "信息来源", "文章来源", "文章來源",
-                "发布机构", "發布機構"):
+    for key in _VOCAB["issuer.page_keys"]:
         value = _compact(fields.get(key, ""))
         if value and not _GENERIC_SOURCES.search(value) and not re.search(r"\d", value) and (
             _UNIT_FULL.fullmatch(value) or value.endswith(("局", "厅", "委"))
@@ -313,10 +236,8 @@ def extract_issuer(title: str | None, header: list[str], lines: list[str], closi
     return None
 
 
-_OWN_DATE_KEYS = ("成文日期", "发文日期", "發文日期", "答复时间", "答復時間", "答复日期", "办结时间", "辦結時間",
-                  "印发日期", "成文时间")
-_PAGE_DATE_KEYS = ("发布日期", "發布日期", "发布时间", "發布時間", "发表时间", "公开日期", "时间", "時間", "添加时间",
-                   "生成日期", "更新时间", "日期", "页面日期")
+_OWN_DATE_KEYS = _VOCAB["date.own_keys"]
+_PAGE_DATE_KEYS = _VOCAB["date.page_keys"]
 
 
 def extract_date(lines: list[str], closing_from: int, fields: dict[str, str]) -> str | None:
@@ -357,7 +278,7 @@ def extract_addressee(lines: list[str], salutation: int | None, title: str | Non
 
 def extract_session(title: str | None, lines: list[str]) -> tuple[str | None, str | None, int]:
     """(session, number, end offset of the session match in the searched text or -1)."""
-    record = _field_value(lines, ("会议届次", "會議屆次", "届次"))
+    record = _field_value(lines, _VOCAB["session.record_keys"])
     sources = [s for s in (record, title, "\n".join(lines[:14])) if s]
     for source in sources:
         for m in SESSION_RE.finditer(_compact(source) if source is not sources[-1] else source):
@@ -371,7 +292,7 @@ def extract_session(title: str | None, lines: list[str]) -> tuple[str | None, st
     return None, None, -1
 
 
-def _with_di(number: str | None, text: str) -> str | None:
+def with_di(number: str | None, text: str) -> str | None:
     """`27号` is written `第27号` elsewhere in the letter: prefer the complete form."""
     if number and not number.startswith("第") and f"第{number}" in _compact(text):
         return f"第{number}"
@@ -379,7 +300,7 @@ def _with_di(number: str | None, text: str) -> str | None:
 
 
 def extract_number(lines: list[str], title: str | None) -> str | None:
-    value = _field_value(lines, ("建议提案编号", "建议号", "提案号", "建议编号", "提案编号"))
+    value = _field_value(lines, _VOCAB["number.record_keys"])
     if value:
         m = re.match(r"第?[A-Za-z]{0,4}\d+(?:-\d+)?(?:号|號)?", value)
         if m:
@@ -411,7 +332,7 @@ def extract_channel(session: str | None, title: str | None, addressee: str | Non
 
 
 def _header_and_footer_lines(lines: list[str], closing_from: int, salutation: int | None) -> list[str]:
-    head_end = salutation if salutation is not None else min(_first_paragraph(lines), 8)
+    head_end = salutation if salutation is not None else min(first_paragraph(lines), 8)
     return lines[:head_end] + lines[closing_from:]
 
 
@@ -426,7 +347,7 @@ def extract_category(lines: list[str], closing_from: int, salutation: int | None
         if _compact(line) in ("A", "B", "C"):
             return _compact(line)
     for i, line in enumerate(lines):
-        if _compact(line) in ("办理类型", "辦理類型", "办理结果") and i + 1 < len(lines):
+        if _compact(line) in _VOCAB["category.record_keys"] and i + 1 < len(lines):
             nxt = _compact(lines[i + 1]).strip("（）()")
             if nxt in ("A", "B", "C"):
                 return nxt
@@ -452,69 +373,9 @@ def extract_doc_number(lines: list[str], fields: dict[str, str], salutation: int
         m = _DOC_NUMBER.search(_compact(line))
         if m:
             return m.group(0)
-    for key in ("文号", "發文字號", "发文字号", "建议字"):
+    for key in _VOCAB["doc_number.page_keys"]:
         value = fields.get(key)
         if value and re.search(r"\d", value):
             return value
     return None
 
-
-def parse_text(
-    text: str,
-    *,
-    source: str,
-    letter_id: str,
-    fields: dict[str, str] | None = None,
-    breaks: set[int] | None = None,
-) -> ReplyLetter:
-    """Parse cleaned text (the output of `index.clean.clean_text`)."""
-    fields = fields or {}
-    lines = _lines(text)
-    salutation = _salutation_index(lines)
-    first_para = _first_paragraph(lines)
-    header_end = salutation if salutation is not None else first_para
-    header = lines[:header_end]
-    sections = build_outline(text, salutation=salutation, header_end=header_end)
-    closing = next((s for s in sections if s.kind == "closing"), None)
-    closing_from = text.count("\n", 0, closing.start) if closing else len(lines)
-
-    title, suggestion_title = extract_title(header, lines, fields, breaks or set())
-    session, number, _ = extract_session(title, lines)
-    addressee = extract_addressee(lines, salutation, title)
-    return ReplyLetter(
-        id=letter_id,
-        source=source,
-        title=title,
-        suggestion_title=suggestion_title,
-        issuer=extract_issuer(title, header, lines, closing_from, fields),
-        date=extract_date(lines, closing_from, fields),
-        addressee=addressee,
-        channel=extract_channel(session, title, addressee, text),
-        session=session,
-        number=_with_di(number, text) or extract_number(lines, title),
-        category=extract_category(lines, closing_from, salutation),
-        disclosure=extract_disclosure(lines, fields),
-        contact=extract_contact(lines, closing_from),
-        doc_number=extract_doc_number(lines, fields, salutation),
-        text=text,
-        sections=sections,
-    )
-
-
-def section_json(section: Section) -> dict[str, object]:
-    return {
-        "kind": section.kind,
-        "label": section.label,
-        "heading": section.heading,
-        "path": section.path,
-        "start": section.start,
-        "end": section.end,
-        "children": [section_json(child) for child in section.children],
-    }
-
-
-def letter_json(letter: ReplyLetter) -> dict[str, object]:
-    """The `replyqa parse --json` shape of the design: fields, cleaned text, section tree."""
-    data = letter.model_dump(exclude={"sections"})
-    data["sections"] = [section_json(s) for s in letter.sections]
-    return data

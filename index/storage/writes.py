@@ -1,0 +1,170 @@
+"""The store's writes, versioned so that an interrupted ingest never shows a half-indexed letter.
+
+Chunks of a new version are written first under ids that carry the version, then one upsert of
+the letter record (the commit point) makes that version visible, then the old version's chunks
+are dropped. Whatever a killed run left behind is collected by `collect_garbage`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from chromadb.errors import NotFoundError
+
+from index.chunk import Chunk
+from index.storage.connection import StoreConnection
+from index.storage.records import (
+    LetterRecord,
+    MetaValue,
+    StoreError,
+    check_letter_meta,
+    chunk_metadata,
+    record_metadata,
+)
+
+
+class StoreWrites(StoreConnection):
+    """Writing chunks, committing letters, and removing what no committed record owns."""
+
+    def put_chunks(
+        self,
+        chunks: Sequence[Chunk],
+        embeddings: np.ndarray,
+        letter_meta: Mapping[str, MetaValue] | None = None,
+        *,
+        meta_by_letter: Mapping[str, Mapping[str, MetaValue]] | None = None,
+    ) -> None:
+        """Write chunks (idempotent). They stay invisible until their letter is committed.
+
+        The chunks may belong to several letters (one upsert is much cheaper than one per
+        letter); `meta_by_letter` then gives each letter's filter fields.
+        """
+        if not chunks:
+            return
+        vectors = self._check_vectors(embeddings, len(chunks))
+        extras = {
+            letter_id: check_letter_meta(meta) for letter_id, meta in (meta_by_letter or {}).items()
+        }
+        default_extra = check_letter_meta(letter_meta or {})
+        ids = [chunk.id for chunk in chunks]
+        if len(set(ids)) != len(ids):
+            raise StoreError("同一批分块中有重复的分块编号。")
+        metadatas = [chunk_metadata(chunk, extras.get(chunk.letter_id, default_extra)) for chunk in chunks]
+        documents = [chunk.text for chunk in chunks]
+        with self._lock:
+            step = self.max_batch_size
+            for lo in range(0, len(ids), step):
+                hi = lo + step
+                self._chunks.upsert(
+                    ids=ids[lo:hi],
+                    embeddings=vectors[lo:hi],
+                    documents=documents[lo:hi],
+                    metadatas=metadatas[lo:hi],  # type: ignore[arg-type]
+                )
+
+    def commit_letter(self, record: LetterRecord, embedding: np.ndarray) -> None:
+        """Make `record.version` of the letter visible: the single upsert is the commit point."""
+        self.commit_letters([record], np.asarray(embedding).reshape(1, -1))
+
+    def commit_letters(self, records: Sequence[LetterRecord], embeddings: np.ndarray) -> None:
+        """Commit several letters with one upsert of their records (all or none become visible).
+
+        Refuses when some version's chunks are not all in the store (an interrupted write, or
+        a concurrent `collect_garbage`), so a commit never publishes a partial letter.
+        """
+        if not records:
+            return
+        for record in records:
+            if record.text is None:
+                raise StoreError(f"信件 {record.id} 的记录缺少全文，无法提交。")
+        vectors = self._check_vectors(embeddings, len(records))
+        with self._lock:
+            stored = self._chunks.get(
+                where={"letter_id": {"$in": [r.id for r in records]}}, include=["metadatas"]
+            )
+            counts: dict[tuple[str, str], int] = {}
+            for meta in stored["metadatas"] or []:
+                if meta is not None:
+                    key = (str(meta.get("letter_id")), str(meta.get("version")))
+                    counts[key] = counts.get(key, 0) + 1
+            for record in records:
+                found = counts.get((record.id, record.version), 0)
+                if found != record.n_chunks:
+                    raise StoreError(
+                        f"信件 {record.id}（版本 {record.version}）应有 {record.n_chunks} 个分块，"
+                        f"库中只有 {found} 个；未提交，请重新导入该信件。"
+                    )
+            metadatas = [record_metadata(record) for record in records]
+            self._letters.upsert(
+                ids=[r.id for r in records],
+                embeddings=vectors,
+                documents=[r.text or "" for r in records],
+                metadatas=metadatas,  # type: ignore[arg-type]
+            )
+            for record in records:
+                self._committed[record.id] = record.version
+
+    def drop_stale_chunks(self, letter_id: str, keep_version: str) -> int:
+        """Delete the letter's chunks of every version but `keep_version`; returns how many."""
+        with self._lock:
+            found = self._letters.get(ids=[letter_id], include=["metadatas"])
+            metas = found["metadatas"] or []
+            if metas and metas[0] is not None and metas[0].get("version") != keep_version:
+                raise StoreError(
+                    f"信件 {letter_id} 已提交的版本是 {metas[0].get('version')}，"
+                    f"不能只保留版本 {keep_version} 的分块。"
+                )
+            stale = self._chunks.get(
+                where={"$and": [{"letter_id": letter_id}, {"version": {"$ne": keep_version}}]},
+                include=[],
+            )["ids"]
+            self._delete_ids(self._chunks, stale)
+            return len(stale)
+
+    def remove_letter(self, letter_id: str) -> bool:
+        """Remove a letter: the record goes first, so readers never see it half-removed.
+
+        Returns whether there was anything (record or chunks) to remove.
+        """
+        with self._lock:
+            existed = bool(self._letters.get(ids=[letter_id], include=[])["ids"])
+            self._letters.delete(ids=[letter_id])
+            self._committed.pop(letter_id, None)
+            chunk_ids = self._chunks.get(where={"letter_id": letter_id}, include=[])["ids"]
+            self._delete_ids(self._chunks, chunk_ids)
+            return existed or bool(chunk_ids)
+
+    def collect_garbage(self) -> int:
+        """Delete chunks of uncommitted versions (leftovers of interrupted ingests).
+
+        Reads the committed set afresh first. Do not run it while another process ingests:
+        that ingest's not-yet-committed chunks look like garbage too (its commit would then
+        refuse, not publish a partial letter).
+        """
+        with self._lock:
+            self.refresh()
+            committed = dict(self._committed)
+            orphans: list[str] = []
+            for ids, metas, _ in self._pages(self._chunks, include=["metadatas"]):
+                for chunk_id, meta in zip(ids, metas, strict=True):
+                    if meta is None or committed.get(str(meta.get("letter_id"))) != meta.get(
+                        "version"
+                    ):
+                        orphans.append(chunk_id)
+            self._delete_ids(self._chunks, orphans)
+            return len(orphans)
+
+    def reset(self) -> None:
+        """Delete both collections and start empty (for `--rebuild`)."""
+        with self._lock:
+            for name in (self.chunks_name, self.letters_name):
+                try:
+                    self._client.delete_collection(name)
+                except NotFoundError:
+                    pass
+                except Exception as exc:
+                    raise StoreError(f"无法删除向量库集合 “{name}”：{exc}") from exc
+            self._attach()
+            self._committed = {}
+
