@@ -30,7 +30,7 @@ from index.settings import Settings
 from index.storage.records import LetterRecord, MetaValue, StoreError
 from index.storage.store import ChunkStore
 
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 """Bump when parsing or chunking changes what a letter turns into: every letter is redone."""
 
 Status = Literal["added", "updated", "unchanged", "failed", "removed"]
@@ -98,7 +98,9 @@ def discover(paths: Sequence[Path]) -> list[Path]:
 
 
 def content_version(data: bytes, settings: Settings) -> str:
-    recipe = f"{PIPELINE_VERSION}|{settings.chunk_max_chars}|{settings.chunk_overlap_chars}|".encode()
+    recipe = (
+        f"{PIPELINE_VERSION}|{settings.chunk_max_chars}|{settings.chunk_overlap_chars}|{settings.embed_simplified}|"
+    ).encode()
     return hashlib.sha256(recipe + data).hexdigest()[:16]
 
 

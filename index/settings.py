@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     model name, or a local sentence-transformers folder."""
     embed_precision: Literal["auto", "float32", "bfloat16"] = "auto"
     embed_batch_size: int = 16
+    embed_simplified: bool = True
+    """Embed traditional-script text in its simplified form (OpenCC t2s), so a simplified question
+    meets a traditional letter; quotes still come from the letter as written."""
     ingest_window_chunks: int = 512
     """Chunks embedded and committed together: larger windows pad less (texts are sorted by
     length within one), smaller ones lose less work to an interruption."""

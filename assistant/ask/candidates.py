@@ -30,8 +30,9 @@ CONTENT_ROLES = frozenset({"content"})
 WIDEN_LIMIT = 1200
 """A passage is widened to its whole section when the section is at most this long."""
 
-_ANSWER_FOLLOWS = re.compile(r"(?:答复|回复|函复|报告|说明|意见)?如下[:：]")
-"""`…收悉，现答复如下：` followed on the same line by the answer: the two are candidates apart."""
+_ANSWER_FOLLOWS = re.compile(r"(?:答复|回复|函复|报告|说明|意见)?如下[:：]|收悉[，,。]")
+"""`…收悉，现答复如下：` followed on the same line by the answer, or `…收悉，经商发展改革委…`:
+the acknowledgement and what follows it are candidates apart."""
 _ACKNOWLEDGEMENT = re.compile(
     r"收悉|答复如下|函复如下|回复如下|意见如下|函告如下|如下[:：]$|已交我们|交由我|转交我|交我[局们委厅]|研究办理"
 )
@@ -103,25 +104,26 @@ def _scope(letter: ReplyLetter, passage: Passage) -> tuple[int, int]:
 
 
 def _split_after_formula(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """`…收悉，现答复如下：该项目已…` holds the acknowledgement and the first answer sentence."""
+    """`…收悉，经会同…研究，现答复如下：该项目已…` holds an acknowledgement and the first answer
+    sentence: each formula ends a candidate when something follows it."""
     out: list[tuple[int, int]] = []
     for a, b in spans:
-        m = _ANSWER_FOLLOWS.search(text, a, b)
-        if m and b - m.end() >= 6:
+        while (m := _ANSWER_FOLLOWS.search(text, a, b)) and b - m.end() >= 6:
             out.append((a, m.end()))
-            rest = m.end()
-            while rest < b and text[rest].isspace():
-                rest += 1
-            out.append((rest, b))
-        else:
-            out.append((a, b))
+            a = m.end()
+            while a < b and text[a].isspace():
+                a += 1
+        out.append((a, b))
     return out
 
 
 def _is_heading_line(top: Section | None, start: int, sentence: str) -> bool:
+    """The heading of a numbered section; an item that is one full sentence (1.该公路已实施，现已
+    完工。) is content even though the outline takes it as its own heading."""
     return bool(
         top and top.kind == "numbered" and start == top.start and top.heading and "\n" not in sentence
         and (sentence.endswith(top.heading) or len(sentence) <= len(top.heading) + 4)
+        and not re.search(r"[。！？!?]$", sentence.strip())
     )
 
 
@@ -144,14 +146,14 @@ def sentence_role(
     if whole_line:
         if _DATE_LINE.match(line):
             return "date"
+        if _is_field_line(line.strip()):
+            return "field"
         issuer = bool(letter.issuer) and compact == tokenizer.compact(letter.issuer or "")
         if not prose and (issuer or (closing and len(line) <= 40)):
             return "signature"
     simple = tokenizer.normalize(sentence)
     if _ACKNOWLEDGEMENT.search(simple) or _SUGGESTION_FIELD.match(line):
         return "restatement"
-    if whole_line and _is_field_line(line.strip()):
-        return "field"
     if _COURTESY.search(simple) or closing:
         return "courtesy"
     if whole_line and not prose and len(line) <= 30 and top is not None and top.kind == "preamble":

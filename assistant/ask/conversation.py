@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.ask.answer import Answer
-from assistant.ask.question import QUESTION_WORDS, Kind, question_kind
+from assistant.ask.question import QUESTION_WORDS, Kind, question_kind, without_list_words
 from index.tokenizer import ChineseTokenizer
 
 _ELLIPTIC_START = re.compile(
@@ -54,6 +54,8 @@ class Rewrite:
     """For a follow-up, its own words: what it asks, as opposed to the topic it borrows."""
     required: tuple[str, ...] = ()
     """What `那X呢` puts in focus: an answer has to be about X."""
+    over_letters: tuple[str, ...] = ()
+    """A follow-up to a list answer (下一步呢？ after 哪些答复提到了…) asks about each letter listed."""
 
 
 def needs_context(question: str, tokenizer: ChineseTokenizer, specific: Callable[[str], bool]) -> bool:
@@ -109,6 +111,11 @@ def rewrite_rules(
         return Rewrite(query=question, kind=None)
     previous = history[-1]
     base = _strip_question(previous.query)
+    if previous.kind == "list" and question_kind(question) != "list" and len(previous.letters) > 1:
+        own = _strip_question(question)
+        kind = question_kind(own)
+        return Rewrite(query=f"{without_list_words(base).strip()} {own}", kind=None if kind == "general" else kind,
+                       prefer_letters=previous.letters, rewritten=True, asked=own, over_letters=previous.letters)
     m = _THAT_X.match(question.strip())
     required: tuple[str, ...] = ()
     asked: str | None = _strip_question(question)

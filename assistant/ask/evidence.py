@@ -6,7 +6,9 @@ signals and features (`signals`, `features`) and the fitted model's probability 
 whatever else it shares with the question: it must be content (not the title, the addressee
 line, a field line, a restated suggestion or a courtesy), hold the asked type of answer for a
 number, money or date question, not be about another year than the one asked, and be in a
-letter that names the places the question names. Everything else is weighed, not required.
+letter that names the places the question names with their administrative suffix (青岛市; for
+a figure, the sentence or its letter's identity must name it too). jieba's other proper-noun
+tags are too often wrong (卡住, 卫健委) to rule anything out. Everything else is weighed.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.ask.calibration import Calibration
-from assistant.ask.candidates import CONTENT_ROLES, Candidate, collect_candidates, top_section
+from assistant.ask.candidates import Candidate, collect_candidates, top_section
 from assistant.ask.features import Signals, feature_matrix, signals_of
 from assistant.ask.question import Question
 from assistant.ask.retrieve import Passage, Retrieval
@@ -26,6 +28,10 @@ from index.tokenizer import ChineseTokenizer
 PASSAGES = 8
 """Passages whose sections are read for candidates (30 for a list question)."""
 TYPED_KINDS = frozenset({"money", "number", "date"})
+ADMISSIBLE_ROLES = frozenset({"content", "restatement"})
+"""A restated suggestion may hold what a question about the suggestion asks (原来能浇多少亩):
+it is weighed (its role is a feature), not excluded like titles, headings and field lines."""
+
 """Question kinds whose answer type is certain enough to require (a sum, a count, a date)."""
 
 
@@ -78,11 +84,12 @@ class Examined:
 
 
 def admissible(question: Question, candidate: Candidate, signals: Signals) -> bool:
-    if candidate.role not in CONTENT_ROLES:
+    if candidate.role not in ADMISSIBLE_ROLES:
         return False
-    if question.kind in TYPED_KINDS and not signals.type_ok:
+    typed = question.kind in TYPED_KINDS and not question.duration
+    if typed and (not signals.type_ok or signals.place_missing_in_sentence):
         return False
-    return not signals.year_conflict and not signals.missing_in_letter
+    return not signals.year_conflict and not signals.place_missing_in_letter
 
 
 def examine_candidates(

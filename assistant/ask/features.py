@@ -29,8 +29,10 @@ FEATURES: tuple[str, ...] = (
     "coverage", "asked_coverage", "bigram_question", "bigram_asked",
     "coverage_gap", "coverage_rank", "asked_gap", "asked_rank", "bigram_gap", "bigram_rank",
     "letter_coverage", "letter_gap", "letter_asked_coverage",
-    "type_ok", "focus_ok", "missing_in_sentence", "strong_cue", "plan_cue", "now_cue",
-    "passage_rank", "dense_rank", "bm25_rank", "outside", "log_length",
+    "type_ok", "focus_ok", "missing_in_sentence", "missing_in_letter", "strong_cue", "plan_cue", "now_cue",
+    "passage_rank", "dense_rank", "bm25_rank", "outside", "log_length", "place_missing",
+    "similarity", "similarity_gap", "restates_suggestion",
+    "focus_ok_typed",
     "role_restatement", "role_courtesy", "role_other",
     "section_preamble", "section_numbered", "section_closing",
     "focus_letter", "focus_section", "cited_before", "top_letter",
@@ -50,6 +52,11 @@ _PLAN_NEAR = re.compile(r"下一步|下步|今后")
 _NOW_ASKED = re.compile(r"现在|目前|现状|进展|到哪一步|什么程度")
 _NOW_SAID = re.compile(r"目前|现已|已经|已")
 _CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
+_RESTATES = re.compile(
+    r"(?:针对|对于|关于|对)?(?:您|你)们?(?:所|在)?.{0,30}?(?:提出|提|反映)的.{0,60}?(?:建议|提案|问题|意见)"
+)
+"""A sentence saying the suggestion back (针对您所提建议即：…, 您提出的…建议): often where an answer
+starts, but just as often only the question restated."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,11 @@ class Signals:
     """Share of the question's words its letter holds anywhere (identity or text)."""
     letter_asked_coverage: float
     """Share of the asked part's words its letter holds anywhere."""
+    place_missing_in_sentence: bool
+    """A place the question names with its suffix (青岛市) that neither the sentence, its
+    headings nor its letter's identity names: the sentence's figure is not that place's."""
+    place_missing_in_letter: bool
+    """Such a place that the letter never mentions at all."""
 
 
 def bigrams(text: str, tokenizer: ChineseTokenizer) -> set[str]:
@@ -106,6 +118,11 @@ def signals_of(candidate: Candidate, scorer: Scorer, searchable: str) -> Signals
         missing_in_letter=tuple(w for w in scorer.places if w not in searchable),
         letter_coverage=scorer.coverage(scorer.weights, searchable),
         letter_asked_coverage=scorer.coverage(scorer.asked_weights, searchable),
+        place_missing_in_sentence=any(
+            w not in hay and w not in heading and w not in letter_identity and w not in before
+            for w in scorer.administrative
+        ),
+        place_missing_in_letter=any(w not in searchable for w in scorer.administrative),
     )
 
 
@@ -130,6 +147,7 @@ def feature_matrix(
     letter_gap = letter_cov - letter_cov.max() if len(letter_cov) else letter_cov
     acov = np.array([s.asked_coverage for s in signals])
     top_letter = candidates[0].passage.letter_id if candidates else ""
+    best_similarity = max((c.passage.similarity for c in candidates), default=0.0)
     strong = _STRONG.get(question.kind)
     now = bool(_NOW_ASKED.search(question.text))
     rows = []
@@ -143,6 +161,9 @@ def feature_matrix(
             "bigram_question": big_q[i], "bigram_asked": big_a[i],
             "type_ok": float(s.type_ok), "focus_ok": float(s.focus_ok),
             "missing_in_sentence": float(min(len(s.missing_in_sentence), 3)),
+            "missing_in_letter": float(min(len(s.missing_in_letter), 3)),
+            "place_missing": float(s.place_missing_in_sentence),
+            "focus_ok_typed": float(s.focus_ok and question.kind in ("money", "number", "date")),
             "strong_cue": float(bool(strong and strong.search(simple))),
             "plan_cue": float(plan and question.kind == "next_steps"),
             "now_cue": float(now and bool(_NOW_SAID.search(simple))),
@@ -150,6 +171,8 @@ def feature_matrix(
             "dense_rank": 1.0 / c.passage.dense_rank if c.passage.dense_rank else 0.0,
             "bm25_rank": 1.0 / c.passage.bm25_rank if c.passage.bm25_rank else 0.0,
             "outside": float(c.outside), "log_length": math.log1p(len(c.text)),
+            "similarity": c.passage.similarity, "similarity_gap": c.passage.similarity - best_similarity,
+            "restates_suggestion": float(bool(_RESTATES.search(simple))),
             "role_restatement": float(c.role == "restatement"), "role_courtesy": float(c.role == "courtesy"),
             "role_other": float(c.role not in ("content", "restatement", "courtesy")),
             "section_preamble": float(c.section_kind == "preamble"),

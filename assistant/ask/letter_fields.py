@@ -56,7 +56,9 @@ WHAT = {
 }
 _FIELD_LINE = re.compile(r"^\s*(?P<key>[\u4e00-\u9fff]{2,10})\s*[:：|]\s*(?P<value>\S.{0,80})$")
 _CONTACT_LINE = re.compile(r"[（(]?(?:联系人|联系电话|联系方式|承办人|经办人)[^\n]*")
-_ANCHOR_MIN = 0.6
+_PERSON = re.compile(r"[\u4e00-\u9fff]{2,4}(?:等\d*名?)?(?:代表|委员|委員)(?![会會])")
+"""A deputy or member named in the text, for a letter whose salutation was not parsed."""
+_ANCHOR_MIN = 0.5
 """Share of the question's naming words its letter must hold for a field answer to be given."""
 
 
@@ -68,9 +70,17 @@ class FieldQuestion:
     """Content words of the question that may name a field line's key (交办, 签发)."""
 
 
+_REPLY_EVENT = re.compile(r"^(?:答复|回复|复函|回|答|复|发|印发|签发)")
+"""What happens at a date asked for (Question.event) when the date asked is the letter's own."""
+
+
 def asked_field(question: Question, tokenizer: ChineseTokenizer) -> FieldQuestion | None:
-    text = tokenizer.normalize(question.text)
+    text = tokenizer.normalize(question.asked_text or question.text)
     field = next((name for name, pattern in _FIELDS if pattern.search(text)), None)
+    if field is None and question.kind == "date" and not question.years and (
+        question.event is None or _REPLY_EVENT.match(question.event)
+    ):
+        field = "date"  # 那件是哪天？ — nothing is said to happen then but the reply itself
     keys = tuple(w for w in tokenizer.words(text) if len(w) >= 2 and w not in _GENERIC_KEYS)
     if field is None and not re.search(r"哪天|什么时候|谁|哪位|哪个|哪家|多少号", text):
         return None
@@ -133,8 +143,11 @@ def field_span(letter: ReplyLetter, field: str) -> tuple[int, int] | None:
         return _find_line(text, letter.issuer or "", last=True) if letter.issuer else None
     if field == "date":
         return _date_span(letter)
-    if field == "addressee" and letter.addressee:
-        return _find_line(text, letter.addressee)
+    if field == "addressee":
+        if letter.addressee:
+            return _find_line(text, letter.addressee)
+        m = _PERSON.search(text)
+        return _find_line(text, m.group()) if m else None
     if field == "number" and letter.number:
         return _find_line(text, letter.number) or _find_line(text, letter.number.strip("第号"))
     if field == "suggestion" and letter.suggestion_title:

@@ -19,7 +19,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from assistant.ask.answer import Answer, leads, not_found_text, retrieved_items
@@ -29,7 +29,8 @@ from assistant.ask.conversation import Rewrite, Turn, rewrite_rules, turn_of
 from assistant.ask.evidence import Evidence, gather_evidence, rerank
 from assistant.ask.extractive import answer_from_evidence
 from assistant.ask.letter_fields import letter_fact
-from assistant.ask.question import Question, analyse, question_kind
+from assistant.ask.listing import per_letter_answer
+from assistant.ask.question import Question, analyse, question_kind, without_list_words
 from assistant.ask.retrieve import Filters, Retrieval, retrieve
 from assistant.library import Library
 from index.embedding.embedder import Embedder
@@ -82,12 +83,16 @@ def examine(
     if rewrite is None:
         rewrite = rewrite_rules(question, list(history), tokenizer, library.snapshot().is_specific)
     query = query or rewrite.query
-    depth = LIST_DEPTH if question_kind(query) == "list" else DEPTH
-    retrieval = retrieve(
-        query, library, asking.embedder, filters=filters, prefer_letters=rewrite.prefer_letters, top_k=depth
+    depth = LIST_DEPTH if question_kind(query) == "list" or rewrite.over_letters else DEPTH
+    if rewrite.over_letters:  # a follow-up to a list: each listed letter is asked again
+        filters = replace(filters or Filters(), letters=rewrite.over_letters)
+    listing = question_kind(query) == "list"
+    retrieval = retrieve(  # a list is searched for what it lists, not for its 哪些答复 frame
+        without_list_words(query) if listing else query, library, asking.embedder, filters=filters,
+        prefer_letters=rewrite.prefer_letters, top_k=depth,
     )
     analysed = analyse(query, tokenizer, kind=rewrite.kind, asked=rewrite.asked, required=rewrite.required)
-    fact = None if analysed.is_list else letter_fact(
+    fact = None if analysed.is_list or rewrite.over_letters else letter_fact(
         analysed, retrieval, tokenizer, focus_letters=rewrite.prefer_letters
     )
     evidence = [] if fact is not None else gather_evidence(
@@ -101,9 +106,12 @@ def extractive_answer(asking: Asking, question: str, examined: Examination) -> A
     """The letters' own sentences that answer, or 未找到 with leads."""
     tokenizer, calibration = asking.library.tokenizer, asking.calibration
     analysed, retrieval, evidence = examined.question, examined.retrieval, examined.evidence
-    found, text, citations = examined.fact or answer_from_evidence(
-        analysed, retrieval, evidence, calibration, tokenizer
-    )
+    if examined.rewrite.over_letters:
+        found, text, citations = per_letter_answer(examined.rewrite.over_letters, retrieval, evidence, calibration)
+    else:
+        found, text, citations = examined.fact or answer_from_evidence(
+            analysed, retrieval, evidence, calibration, tokenizer
+        )
     answer = Answer(
         question=question,
         query=examined.rewrite.query,

@@ -36,6 +36,7 @@ _LIST = re.compile(
     r"(?:哪些|哪几份|哪几封|有哪些|哪几个|哪几件)(?:答复|复函|回复|信件|函|文件)"
     r"|(?:答复|复函|回复)(?:有哪些|是哪些|有哪几份|有哪几封)"
     r"|哪些.{0,8}(?:答复|复函|回复)|(?:答复|复函|回复)中?(?:有|是)?哪(?:些|几)"
+    r"|几(?:封|份|件)(?:答复|复函|回复)"
 )
 _NEXT = re.compile(
     r"下一步|下步|今后|后续|接下来|计划怎么|如何推进|怎么安排|如何安排|有什么安排|有何安排|有什么考虑|怎么推进"
@@ -45,11 +46,16 @@ _MONEY = re.compile(
     r"多少钱|投资(?:了|额)?(?:多少|几)|资金(?:有|是)?多少|预算(?:是|有)?多少|多少预算|费用|补贴(?:了)?多少|"
     r"补助(?:了)?多少|花(?:了)?多少|多少(?:万|亿)|总投资|经费(?:有|是)?多少|拨款多少|多少资金|多少经费|多少补助"
 )
+_WHICH_FEW = r"(?<![哪这那好前近最])"
+"""几 in 哪几个 / 这几年 / 前几年 asks which, or means "these": not how many."""
 _NUMBER = re.compile(
-    r"多少|几(?=[\u4e00-\u9fff])|多长|多大|多高|多宽|多远|多深|面积|比例|占比|百分之|几成"
+    rf"多少|{_WHICH_FEW}几(?=[\u4e00-\u9fff])|多长|多大|多高|多宽|多远|多深|面积|比例|占比|百分之|几成"
 )
 _DATE = re.compile(r"什么时候|何时|哪年|哪一年|几月|哪天|哪一天|什么时间|几号|日期|何日|哪个月|截至什么")
-_DURATION = re.compile(r"多久|多长时间|多少天|几天|几年|几个月|多少年|多少个月|几周|多少个工作日|几个工作日|多少小时")
+_DURATION = re.compile(
+    rf"多久|多长时间|多少天|{_WHICH_FEW}几天|{_WHICH_FEW}几年|{_WHICH_FEW}几个月|多少年|多少个月|{_WHICH_FEW}几周|"
+    rf"多少个工作日|{_WHICH_FEW}几个工作日|多少小时"
+)
 _WHO = re.compile(
     r"谁|哪位|负责人|哪个(?:部门|单位|机构)|哪些(?:部门|单位|机构)|由谁|什么人|组长|牵头|哪些单位|和哪些|与哪些"
 )
@@ -103,6 +109,11 @@ class Question:
     """For 多少名/几年/多少本 questions, the measure words the answer's number must carry
     (名 is answered by 人 or 位 too: `1196人` answers 多少名保洁员)."""
 
+    asked_text: str = ""
+    """The asked part as written (for a follow-up, its own words, not the topic it borrows)."""
+    duration: bool = False
+    """多久 / 多长时间: often answered without a number (需要一个过程), so its type is not required."""
+
     @property
     def is_list(self) -> bool:
         return self.kind == "list"
@@ -111,14 +122,39 @@ class Question:
         return replace(self, kind=kind)
 
 
+_BY_POSITION: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    ("next_steps", _NEXT), ("money", _MONEY), ("number", _DURATION), ("date", _DATE),
+    ("who", _WHO), ("where", _WHERE), ("number", _NUMBER), ("why", _WHY),
+)
+
+
+_LIST_WORDS = re.compile(
+    r"哪些|哪几份|哪几封|哪几个|有哪些|是哪些|答复|复函|回复|信件|涉及到?|提到了?|提及|谈到|说到|是关于|关于|有关|"
+    r"代表委员|代表|委员|建议|提案|某条|某个|某些|方面|问题|的|了|是|中|里|呢|吗|[？?。]"
+)
+
+
+def without_list_words(text: str) -> str:
+    """What a list question lists letters for, without its 哪些答复…提到了 frame."""
+    return _LIST_WORDS.sub(" ", text)
+
+
 def question_kind(text: str) -> Kind:
-    for kind, pattern in (
-        ("list", _LIST), ("next_steps", _NEXT), ("money", _MONEY), ("number", _DURATION), ("date", _DATE),
-        ("who", _WHO), ("where", _WHERE), ("number", _NUMBER), ("why", _WHY), ("status", _STATUS),
-    ):
-        if pattern.search(text):
-            return kind  # type: ignore[return-value]
-    return "general"
+    """A list question (哪些答复…) is one whatever else it asks; otherwise the question word that
+    comes last decides (a Chinese question puts what it asks at its end: 下一步还要投资多少 asks
+    an amount, 这几个嘎查的路为什么修不成 a reason), earlier patterns winning ties; 吗/能不能
+    questions are about the state of things only when nothing more specific is asked."""
+    if _LIST.search(text):
+        return "list"
+    best: tuple[tuple[int, int], Kind] | None = None
+    for priority, (kind, pattern) in enumerate(_BY_POSITION):
+        for m in pattern.finditer(text):
+            key = (m.end(), -priority)
+            if best is None or key > best[0]:
+                best = (key, kind)
+    if best is not None:
+        return best[1]
+    return "status" if _STATUS.search(text) else "general"
 
 
 def _content(words: list[str]) -> list[str]:
@@ -217,4 +253,5 @@ def analyse(
     needed = tuple(tokenizer.normalize(r) for r in required)
     return Question(text=text, kind=kind, words=tuple(words), asked=tuple(asked_words), focus=focus, units=units,
                     years=years, proper=tuple(_proper_words(asked_text, tokenizer)), event=event or None,
-                    required=needed, classifier=classifier)
+                    required=needed, classifier=classifier, duration=bool(_DURATION.search(asked_text)),
+                    asked_text=asked_text)

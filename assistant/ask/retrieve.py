@@ -67,6 +67,9 @@ class Passage:
     chunk_ids: list[str] = field(default_factory=list)
     dense_rank: int | None = None
     bm25_rank: int | None = None
+    similarity: float = 0.0
+    """Cosine similarity of the query and the passage's best chunk (0 when dense retrieval did not
+    return it): an absolute measure, unlike the ranks, of how close the question came."""
 
 
 @dataclass
@@ -112,10 +115,11 @@ def retrieve(
     if allowed is not None:
         where = {"letter_id": {"$in": sorted({snapshot.chunks[c].letter_id for c in allowed})}}
     vector = embedder.embed_query(query)
-    dense = [
-        chunk.id for chunk, _ in library.store.query(vector, depth, where=where)
-        if chunk.id in snapshot.chunks and (allowed is None or chunk.id in allowed)
-    ]
+    similarity: dict[str, float] = {}
+    for chunk, sim in library.store.query(vector, depth, where=where):
+        if chunk.id in snapshot.chunks and (allowed is None or chunk.id in allowed):
+            similarity[chunk.id] = sim
+    dense = list(similarity)
     sparse = [cid for cid, _ in snapshot.bm25.search(query, depth, allowed_ids=allowed) if cid in snapshot.chunks]
     scores = fuse([dense, sparse])
     if prefer_letters:
@@ -126,18 +130,19 @@ def retrieve(
     sparse_rank = {cid: i for i, cid in enumerate(sparse, start=1)}
     ranked = sorted(scores, key=lambda cid: (-scores[cid], cid))
     passages = _merge(
-        [(snapshot.chunks[cid], scores[cid], dense_rank.get(cid), sparse_rank.get(cid)) for cid in ranked],
+        [(snapshot.chunks[cid], scores[cid], dense_rank.get(cid), sparse_rank.get(cid), similarity.get(cid, 0.0))
+         for cid in ranked],
         snapshot,
     )
     return Retrieval(query, passages[:top_k], snapshot, vector)
 
 
 def _merge(
-    hits: list[tuple[StoredChunk, float, int | None, int | None]], snapshot: Snapshot
+    hits: list[tuple[StoredChunk, float, int | None, int | None, float]], snapshot: Snapshot
 ) -> list[Passage]:
     """Overlapping or touching chunks of one section become one passage, ranked at its best chunk."""
     passages: list[Passage] = []
-    for chunk, score, d_rank, s_rank in hits:
+    for chunk, score, d_rank, s_rank, sim in hits:
         for p in passages:
             if p.letter_id == chunk.letter_id and p.section_path == chunk.section_path and (
                 chunk.start <= p.end and p.start <= chunk.end
@@ -147,12 +152,13 @@ def _merge(
                 p.chunk_ids.append(chunk.id)
                 p.dense_rank = _best(p.dense_rank, d_rank)
                 p.bm25_rank = _best(p.bm25_rank, s_rank)
+                p.similarity = max(p.similarity, sim)
                 break
         else:
             passages.append(Passage(
                 letter_id=chunk.letter_id, start=chunk.start, end=chunk.end, text=chunk.text,
                 score=score, section_path=list(chunk.section_path), section_heading=chunk.section_heading,
-                chunk_ids=[chunk.id], dense_rank=d_rank, bm25_rank=s_rank,
+                chunk_ids=[chunk.id], dense_rank=d_rank, bm25_rank=s_rank, similarity=sim,
             ))
     return passages
 

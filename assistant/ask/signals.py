@@ -24,6 +24,8 @@ from index.vocab import load_vocabulary, table
 _VOCAB = load_vocabulary(Path(__file__).with_name("vocab") / "evidence.toml")
 _MONEY_WORDS = frozenset(_VOCAB["money_words"])
 _MONEY_KINDS = tuple(frozenset(kind) for kind in table(_VOCAB, "money_kinds").values())
+_ADMIN_AFTER = r"(?:省|市|县|区|州|盟|旗|镇|乡|村|街道)"
+"""An administrative suffix right after a word of the question (jieba cuts 临江县 as 临江 + 县)."""
 SPECIFIC_LETTERS = 2
 """A word in at most this many letters names something specific (a place, a project)."""
 
@@ -89,6 +91,9 @@ class Scorer:
     """Rare places and names of the asked part: the sentence itself (or its letter's identity) must name them."""
     places: set[str] = field(default_factory=set)
     """All places and names of the asked part: the answer's letter must name them somewhere."""
+    administrative: set[str] = field(default_factory=set)
+    """Of those, the ones the question names with an administrative suffix (青岛 of 青岛市):
+    certainly places, unlike much of what jieba tags as one."""
     identities: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -101,6 +106,8 @@ class Scorer:
         for word in self.question.proper:
             core = _ADMIN_SUFFIX.sub("", word)
             self.places.add(core)
+            if core != word or re.search(re.escape(core) + _ADMIN_AFTER, self.tokenizer.normalize(self.question.text)):
+                self.administrative.add(core)
             if 1 <= snapshot.letter_count(core) <= SPECIFIC_LETTERS:
                 self.specific.add(core)
 

@@ -60,8 +60,11 @@ class Embedder:
         batch_size: int,
         query_prompt: str,
         document_prompt: str,
+        prepare: Callable[[str], str] | None = None,
     ) -> None:
         self.model = model
+        self.prepare = prepare
+        """Applied to every text before encoding (t2s for traditional script), or None."""
         self.model_id = model_id
         self.precision = precision
         self.batch_size = batch_size
@@ -77,6 +80,8 @@ class Embedder:
         (with the number of texts just embedded) after each batch."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.prepare is not None:
+            texts = [self.prepare(t) for t in texts]
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
@@ -95,6 +100,8 @@ class Embedder:
         return _unit_rows(out)
 
     def embed_query(self, text: str) -> np.ndarray:
+        if self.prepare is not None:
+            text = self.prepare(text)
         vector = self.model.encode_query(
             text,
             prompt=self.query_prompt,
@@ -171,4 +178,11 @@ def load_embedder(settings: Settings) -> Embedder:
         batch_size=settings.embed_batch_size,
         query_prompt=query_prompt,
         document_prompt=document_prompt,
+        prepare=_simplifier() if settings.embed_simplified else None,
     )
+
+
+def _simplifier() -> Callable[[str], str]:
+    import opencc
+
+    return opencc.OpenCC("t2s.json").convert

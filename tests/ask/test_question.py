@@ -61,3 +61,16 @@ def test_focus_classifier_units_years(tokenizer: ChineseTokenizer) -> None:
     assert q.kind == "money" and "元" in q.units
     q = analyse("宁陕县东河村一组堰渠修复工程什么时候能完工？", tokenizer)
     assert q.event == "完工"
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("马关交通局这几年修通村路是按什么目标来的？", "general"),  # 这几年: these years, not how many
+    ("随州这几年新建翻修过哪几个菜场？", "general"),  # 哪几个 asks which, not how many
+    ("敖努图这几个嘎查的路为什么修不成？", "why"),
+    ("下一步还要投资多少？", "money"),  # the question word that comes last decides
+    ("龙王镇那条渠原来能浇多少亩水田？", "number"),
+    ("能不能今年修好？", "status"),
+    ("哪些答复提到了农村公路？", "list"),
+])
+def test_the_kind_is_what_the_question_asks_last(question: str, kind: str) -> None:
+    assert question_kind(question) == kind

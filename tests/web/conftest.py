@@ -26,12 +26,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.web.pagekit import T, Watch, is_local, open_page
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from assistant.ask.retrieve import Filters
 from assistant.service import ReplyQA
 from index.settings import Settings
+from tests.web.pagekit import T, Watch, is_local, open_page
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"

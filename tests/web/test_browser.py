@@ -17,7 +17,6 @@ from pathlib import Path
 import docx
 import httpx
 import pytest
-from tests.web.pagekit import T, Watch, ask, open_page, squash
 from playwright.sync_api import Browser, Page, expect
 
 from assistant.ask.citation import references_block, section_at
@@ -26,6 +25,7 @@ from assistant.service import ReplyQA
 from assistant.web.export import answer_with_references, footnote_texts, md_escape, reference_line
 from index.reading.letter import parse_file
 from index.reading.load import LoadError
+from tests.web.pagekit import T, Watch, ask, open_page, squash
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 

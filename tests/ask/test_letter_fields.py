@@ -1,0 +1,43 @@
+"""Questions about the letter itself are answered from its fields, quoted from the line where the
+letter states them — and a follow-up naming nothing asks about the letter in focus."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.service import ReplyQA
+
+
+@pytest.mark.parametrize(("question", "letter", "fact"), [
+    ("青河市水利局对第112号建议的答复文号是多少？", "qh-sl-2024-112", "青水建议复〔2024〕19号"),
+    ("东川省民政厅答复第0312号提案是哪天？", "dc-mz-2021-0312", "2021年7月26日"),
+    ("白石县第36号建议是哪个单位答复的？", "bs-jt-2021-036", "白石县交通运输局"),
+    ("临江县第27号建议是哪些代表提的？", "lj-zr-2019-027", "杨某某等3名代表"),
+])
+def test_a_field_of_the_letter_is_quoted_where_it_stands(
+    sample_app: ReplyQA, question: str, letter: str, fact: str
+) -> None:
+    answer = sample_app.ask(question)
+    assert answer.found, answer.text
+    (citation,) = answer.citations
+    assert citation.letter == letter
+    assert fact in citation.quote
+    indexed = sample_app.letter(letter)
+    assert indexed is not None and indexed.text[citation.start:citation.end] == citation.quote
+    assert "\n" not in citation.quote and len(citation.quote) <= 80, "the line, not a paragraph"
+
+
+def test_a_follow_up_about_the_letter_means_the_letter_in_focus(sample_app: ReplyQA) -> None:
+    first = sample_app.ask("青河市2023年完成了多少座小型水库除险加固？")
+    assert first.found and first.citations[0].letter == "qh-sl-2024-112"
+    follow = sample_app.ask("这件是哪个单位答复的？", [sample_app.turn_of(first)])
+    assert follow.found, follow.text
+    assert follow.citations[0].letter == "qh-sl-2024-112"
+    assert "青河市水利局" in follow.citations[0].quote
+
+
+def test_a_date_in_the_letter_s_body_is_not_taken_for_its_date(sample_app: ReplyQA) -> None:
+    """什么时候开工 asks about the work, not the reply: the field lookup stays out of it."""
+    answer = sample_app.ask("白石河临江段综合治理工程计划什么时候开工？")
+    assert answer.found, answer.text
+    assert "2024年10月" in answer.text

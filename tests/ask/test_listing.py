@@ -1,0 +1,28 @@
+"""Answers that list letters, and the follow-up that asks each listed letter again."""
+
+from __future__ import annotations
+
+from assistant.service import ReplyQA
+
+
+def test_a_list_names_each_letter_that_says_the_topic(sample_app: ReplyQA) -> None:
+    answer = sample_app.ask("哪些答复提到了新能源公交车辆？")
+    assert answer.found and answer.kind == "list", answer.text
+    letters = {c.letter for c in answer.citations}
+    assert {"qh-jt-2023-058", "bs-jt-2021-036"} <= letters
+    assert all("新能源" in c.quote for c in answer.citations if c.letter in ("qh-jt-2023-058", "bs-jt-2021-036"))
+
+
+def test_how_many_letters_is_a_list_question(sample_app: ReplyQA) -> None:
+    answer = sample_app.ask("有几封答复提到了给乡村医生的补助？")
+    assert answer.kind == "list" and answer.found, answer.text
+
+
+def test_a_follow_up_to_a_list_asks_every_letter_listed(sample_app: ReplyQA) -> None:
+    listed = sample_app.ask("哪些答复提到了新能源公交车辆？")
+    follow = sample_app.ask("下一步呢？", [sample_app.turn_of(listed)])
+    assert follow.found, follow.text
+    cited = [c.letter for c in follow.citations]
+    assert cited and set(cited) <= {c.letter for c in listed.citations}
+    assert follow.text.startswith("上述答复中有")
+    assert all("下一步" in c.quote or "将" in c.quote for c in follow.citations), follow.text
