@@ -31,7 +31,7 @@ _GENERIC_KEYS = frozenset(_VOCAB["letter_fields.generic_keys"])
 
 _FIELDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("doc_number", re.compile(r"文号|发文字号|函号|文件号")),
-    ("contact", re.compile(r"联系人|联系电话|联系方式|找谁联系|怎么联系|电话是多少|承办人|经办人")),
+    ("contact", re.compile(r"联系人|联系电话|联系方式|找谁联系|怎么联系|电话是多少|电话多少|什么电话|承办人|经办人")),
     ("number", re.compile(r"第几号|几号建议|几号提案|多少号|编号|哪次会议|几届几次|届次")),
     ("addressee", re.compile(
         r"(?:哪位|哪个|哪些|哪几位|什么)(?:代表|委员|人大代表|政协委员)|谁提的|谁提出|谁的建议|谁的提案|提案人|"
@@ -56,6 +56,8 @@ WHAT = {
 }
 _FIELD_LINE = re.compile(r"^\s*(?P<key>[\u4e00-\u9fff]{2,10})\s*[:：|]\s*(?P<value>\S.{0,80})$")
 _CONTACT_LINE = re.compile(r"[（(]?(?:联系人|联系电话|联系方式|承办人|经办人)[^\n]*")
+_PHONE = re.compile(r"(?:电话|手机|联系方式)[:：]?\s*[\d－—-]{7,}")
+"""A phone number given in a sentence (请与…科联系，电话：67228017), where no contact line is."""
 _PERSON = re.compile(r"[\u4e00-\u9fff]{2,4}(?:等\d*名?)?(?:代表|委员|委員)(?![会會])")
 """A deputy or member named in the text, for a letter whose salutation was not parsed."""
 _ANCHOR_MIN = 0.5
@@ -158,8 +160,11 @@ def field_span(letter: ReplyLetter, field: str) -> tuple[int, int] | None:
     if field == "doc_number" and value:
         return _find_line(text, str(value))
     if field == "contact":
-        m = _CONTACT_LINE.search(text)
-        return (m.start(), m.end()) if m else None
+        m = _CONTACT_LINE.search(text) or _PHONE.search(text)
+        if m is None:
+            return None
+        start, end = _line_span(text, m.start())
+        return (start, end) if end - start <= 120 else (m.start(), m.end())
     return None
 
 
