@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.reading.page_meta import harvest_page_meta, is_page_meta
-from index.reading.units import UNIT_SUFFIXES
+from index.reading.units import LETTERHEAD_WORDS, UNIT_SUFFIXES
 from index.vocab import alternation, load_vocabulary
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -83,8 +83,10 @@ _DATE_ANY = re.compile(
     r"|[二〇○零一三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日"
 )
 UNIT_SUFFIX = re.compile(f"[{CJK}）)]{{2,40}}{UNIT_SUFFIXES}$")
+_LETTERHEAD = re.compile(f"^[{CJK}（）()]{{2,40}}{UNIT_SUFFIXES}{LETTERHEAD_WORDS}$")
 _TITLE_WORDS = re.compile(alternation(_VOCAB["letter_line.title_words"]))
 _TITLE_SHAPE = re.compile(alternation(_VOCAB["letter_line.title_shape"]))
+_TITLE_END = re.compile(f"(?:{alternation(_VOCAB['letter_line.title_words'])})$")
 _DOC_NUMBER = re.compile(r"〔\d{4}〕|\[\d{4}\]|\(\d{4}\)|（\d{4}）")
 _CATEGORY_LINE = re.compile(r"^[（(]?[ABC][)）]?(?:类)?$|[ABC]类|类\s*别")
 _CONTACT_LINE = re.compile(alternation(_VOCAB["letter_line.contact"]))
@@ -211,6 +213,7 @@ def _is_letter_line(line: str) -> bool:
         or re.fullmatch(r"(?:的|提案的|建议的)?(?:答复|答覆|答復|复函|復函|答复函|的函|答复的函)", compact)
         or _DATE_ANY.search(line)
         or UNIT_SUFFIX.search(compact)
+        or _LETTERHEAD.match(compact)
         or is_title_like(compact)
         or _DOC_NUMBER.search(line)
         or _CATEGORY_LINE.search(compact)
@@ -229,9 +232,14 @@ def _is_menu(raw_line: str) -> bool:
     tokens = [t for t in _MENU_SPLIT.split(raw_line.strip()) if t]
     if len(tokens) < 3 or _SENTENCE_OR_DIGIT.search(raw_line):
         return False
-    if any(len(t) > 6 or not _CJK_CHAR.search(t) or is_title_like(t) for t in tokens):
+    if any(len(t) > 6 or not _CJK_CHAR.search(t) for t in tokens) or _is_spaced_title("".join(tokens)):
         return False
     return sum(bool(UNIT_SUFFIX.search(t)) for t in tokens) * 2 < len(tokens)
+
+
+def _is_spaced_title(joined: str) -> bool:
+    """A heading captured with spaces between its words (`关于 加快 农田 建设的 建议`)."""
+    return bool(re.match("(?:关于|關於|關于|对|對)", joined) and _TITLE_END.search(joined))
 
 
 def _looks_like_nav(line: str) -> bool:

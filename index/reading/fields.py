@@ -23,19 +23,32 @@ Channel = Literal["NPC", "CPPCC", "other"]
 _VOCAB = load_vocabulary(Path(__file__).with_name("fields.toml"))
 
 _UNIT_FULL = re.compile(f"[{CJK}（）()·]{{2,40}}{UNIT_SUFFIXES}")
-_REPLY_END = re.compile(f"(?:{alternation(_VOCAB['title.reply_endings'])})" r"(?:[（(][^（）()]{1,20}[）)])?$")
+# A title may end with a note in brackets (`（B）`, `（水利局）`) or its document number
+# (`…的答复[浙交建〔2018〕101号]`).
+_REPLY_END = re.compile(
+    f"(?:{alternation(_VOCAB['title.reply_endings'])})"
+    r"(?:[（(][^（）()]{1,20}[）)]|[\[［【][^\[\]［］【】]{1,24}[\]］】])?$"
+)
+# `- 名称：`, `信息名称：`, `标题：` in front of a heading copied from the page's table.
+_TITLE_PREFIX = re.compile(
+    r"^(?:[-*•·]\s*)?(?:" + alternation(_VOCAB["title.field_prefixes"]) + r")\s*[:：]\s*"
+)
+# The second line of a wrapped heading that starts with the suggestion's number
+# (`关于…会议代表建议` / `第652042号办理情况的答复`).
+_NUMBER_WRAP = re.compile(r"^第?[A-Za-z0-9〇一二三四五六七八九十百零-]{1,12}[号號]")
+# A document number standing in brackets at the end of a title.
+_BRACKETED_DOC_NUMBER = re.compile(r"[\[［【][^\[\]［］【】]{1,24}[\]］】]$")
 _TITLE_START = re.compile(r"^(?:关于|關於|關于|对|對|[（(]\d{4}年[）)])")
 _TITLE_TAIL = re.compile(
     r"^(?:第?[^，。；：]{0,24}?(?:号|號))?(?:[^，。；：]{0,12}?)"
     r"(?:答复|答覆|答復|复函|復函|答复函|答復函|的函|意见|意見)"
 )
 _FIELD_LINE = re.compile(f"^[{CJK}]{{2,8}}[:：]")
-_SEVERAL_UNITS = re.compile(f"{UNIT_SUFFIXES}(?:市|县|縣|区|區|省)[{CJK}]{{2,}}{UNIT_SUFFIXES}$")
-_GENERIC_SOURCES = re.compile(r"办公室|辦公室|政府办|政府辦|系统管理员|网$|網$|^本站|^区政府$|^县政府$|^市政府$")
+# `尊敬的`, `尊敬地` before the name greeted: not part of the addressee.
+_HONORIFIC = f"(?:{alternation(_VOCAB['addressee.honorifics'])})"
 _SALUTATION = re.compile(
-    r"^(?:尊敬的)?(?P<who>[^，。；：:！？]{1,80}?)(?:您好|你好)?[:：]$"
+    f"^{_HONORIFIC}?" r"(?P<who>[^，。；：:！？]{1,80}?)(?:您好|你好)?[:：]$"
 )
-_PERSON_ROLE = re.compile(r"(?:代表|委员|委員|代表們|代表们|委员们|委員們|同志|先生|女士)$")
 _NUM = r"[一二三四五六七八九十〇零○0-9]{1,4}"
 SESSION_RE = re.compile(
     rf"(?:政协|政協)?[{CJK}]{{0,10}}?(?:人大|政协|政協)?第?{_NUM}[届屆]"
@@ -63,7 +76,12 @@ _DISCLOSURE = re.compile(
     f"|(?P<w>{alternation(_VOCAB['disclosure.phrases'])})"
 )
 _CONTACT = re.compile(f"^[（(]?(?:{alternation(_VOCAB['contact.keys'])})")
-_DOC_NUMBER = re.compile(f"[{CJK}]{{1,12}}(?:[〔\\[(（]\\d{{4}}[〕\\])）])[{CJK}]?\\d+[号號]")
+_DOC_NUMBER = re.compile(f"[{CJK}]{{1,12}}(?:[〔\\[(（【]\\d{{4}}[〕\\])）】])[{CJK}]?\\d+[号號]")
+_BARE_DOC_NUMBER = re.compile(r"[〔\[(（【]\d{4}[〕\])）】]\d+[号號]")
+# `文号：`, `发文字号` written in front of the number on the same line.
+_DOC_KEY = re.compile(
+    "^(?:" + alternation(_VOCAB["doc_number.page_keys"] + _VOCAB["doc_number.record_keys"]) + ")[:：]?"
+)
 
 
 def _compact(text: str) -> str:
@@ -90,7 +108,7 @@ def salutation_index(lines: list[str]) -> int | None:
         ):
             return i
         if len(compact) <= 60 and re.fullmatch(
-            rf"(?:尊敬的)?[{CJK}、·]{{1,50}}(?:代表|委员|委員|代表們|代表们|委员们)", compact
+            rf"{_HONORIFIC}?[{CJK}、·]{{1,50}}(?:代表|委员|委員|代表們|代表们|委员们)", compact
         ):
             return i
     return None
@@ -108,31 +126,38 @@ def first_paragraph(lines: list[str]) -> int:
 def _title_candidates(header: list[str], breaks: set[int]) -> list[str]:
     """Titles in the heading lines, with a split title (or an issuer line above it) joined."""
     found: list[str] = []
+    header = [_TITLE_PREFIX.sub("", _compact(line)) for line in header]
     i = 0
     while i < len(header):
-        line = _compact(header[i])
+        line = header[i]
         starts = (_TITLE_START.match(line) or is_title_like(line)) and not (
             line.startswith((*RECORD_KEYS, "【"))
             or _FIELD_LINE.match(line)
-            or _DOC_NUMBER.search(line)
-            or re.search("[。，]", line)
+            or _DOC_NUMBER.search(_BRACKETED_DOC_NUMBER.sub("", line))
+            or re.search("[。，|｜>»]", line)
             or len(line) > 90
         )
         if (
             _UNIT_FULL.fullmatch(line)
             and i + 1 < len(header)
             and i + 1 not in breaks
-            and _TITLE_START.match(_compact(header[i + 1]))
+            and _TITLE_START.match(header[i + 1])
         ):
-            line = line + _compact(header[i + 1])
+            line = line + header[i + 1]
             i += 1
             starts = True
         if not starts or is_spam(line) or len(line) < 6:
             i += 1
             continue
         while not _REPLY_END.search(line) and i + 1 < len(header):
-            nxt = _compact(header[i + 1])
-            if _TITLE_TAIL.match(nxt) and len(nxt) <= 16 and not _TITLE_START.match(nxt):
+            nxt = header[i + 1]
+            wrapped = i + 1 not in breaks and _NUMBER_WRAP.match(nxt) and _REPLY_END.search(nxt)
+            if (
+                _TITLE_TAIL.match(nxt)
+                and (len(nxt) <= 16 or wrapped)
+                and len(line + nxt) <= 90
+                and not _TITLE_START.match(nxt)
+            ):
                 line += nxt
                 i += 1
             else:
@@ -202,40 +227,6 @@ def extract_title(
     return title, suggestion_title
 
 
-def extract_issuer(title: str | None, header: list[str], lines: list[str], closing_from: int,
-                   fields: dict[str, str]) -> str | None:
-    for line in reversed(lines[closing_from:]):
-        compact = _compact(line)
-        if " " in line.strip() or "：" in compact or ":" in compact:
-            continue
-        m = re.match(rf"^({_UNIT_FULL.pattern})(?:{DATE_PATTERN.pattern})?$", compact)
-        if m and not _PERSON_ROLE.search(m.group(1)) and not _SEVERAL_UNITS.search(m.group(1)):
-            return m.group(1)
-    for line in reversed(lines[closing_from:]):
-        m = re.search(rf"(?:^|\s)({_UNIT_FULL.pattern})\s*(?:{DATE_PATTERN.pattern}|\d{{4}}年)$", line)
-        if m and not _SEVERAL_UNITS.search(m.group(1)):
-            return m.group(1)
-    if title:
-        m = re.match(rf"^([{CJK}（）()·]{{2,40}}?{UNIT_SUFFIXES})(?:关于|關於|關于|对|對)", title)
-        if m:
-            return m.group(1)
-    for line in header:
-        compact = _compact(line)
-        if _UNIT_FULL.fullmatch(compact) and not _PERSON_ROLE.search(compact):
-            return compact
-    for key in _VOCAB["issuer.record_keys"]:
-        value = _field_value(lines[closing_from:], (key,)) or _field_value(lines, (key,))
-        if value and "、" not in value and _UNIT_FULL.fullmatch(value):
-            return value
-    for key in _VOCAB["issuer.page_keys"]:
-        value = _compact(fields.get(key, ""))
-        if value and not _GENERIC_SOURCES.search(value) and not re.search(r"\d", value) and (
-            _UNIT_FULL.fullmatch(value) or value.endswith(("局", "厅", "委"))
-        ):
-            return value
-    return None
-
-
 _OWN_DATE_KEYS = _VOCAB["date.own_keys"]
 _PAGE_DATE_KEYS = _VOCAB["date.page_keys"]
 
@@ -264,7 +255,7 @@ def extract_date(lines: list[str], closing_from: int, fields: dict[str, str]) ->
 def extract_addressee(lines: list[str], salutation: int | None, title: str | None) -> str | None:
     if salutation is not None:
         who = _compact(lines[salutation]).rstrip("：:")
-        who = re.sub(r"^尊敬的", "", who)
+        who = re.sub(f"^{_HONORIFIC}", "", who)
         who = re.sub(r"(?:您好|你好)$", "", who)
         return who or None
     if title:
@@ -368,14 +359,19 @@ def extract_contact(lines: list[str], closing_from: int) -> str | None:
 
 
 def extract_doc_number(lines: list[str], fields: dict[str, str], salutation: int | None) -> str | None:
+    """The reply's own document number (`粤卫案函〔2020〕208号`) in the lines above the salutation,
+    else a record's `建议字：〔2023〕8号`, else the page's `文号`; never its field name."""
     head = lines[: salutation if salutation is not None else 6]
     for line in head:
-        m = _DOC_NUMBER.search(_compact(line))
+        m = _DOC_NUMBER.search(_DOC_KEY.sub("", _compact(line)))
         if m:
             return m.group(0)
+    record = _field_value(head, _VOCAB["doc_number.record_keys"])
+    if record and (m := _BARE_DOC_NUMBER.match(record)):
+        return m.group(0)
     for key in _VOCAB["doc_number.page_keys"]:
-        value = fields.get(key)
+        value = _compact(fields.get(key, ""))
         if value and re.search(r"\d", value):
-            return value
+            m = _DOC_NUMBER.search(value)
+            return m.group(0) if m else value
     return None
-
