@@ -84,6 +84,8 @@ _DATE_ANY = re.compile(
 )
 UNIT_SUFFIX = re.compile(f"[{CJK}）)]{{2,40}}{UNIT_SUFFIXES}$")
 _LETTERHEAD = re.compile(f"^[{CJK}（）()]{{2,40}}{UNIT_SUFFIXES}{LETTERHEAD_WORDS}$")
+# `某某县人民政府门户网站`: a site's name ends like a unit (…站) but is page chrome.
+_SITE_NAME = re.compile(f"(?:{alternation(_VOCAB['nav.site_endings'])})$")
 _TITLE_WORDS = re.compile(alternation(_VOCAB["letter_line.title_words"]))
 _TITLE_SHAPE = re.compile(alternation(_VOCAB["letter_line.title_shape"]))
 _TITLE_END = re.compile(f"(?:{alternation(_VOCAB['letter_line.title_words'])})$")
@@ -198,6 +200,10 @@ def _is_boilerplate(line: str) -> bool:
     return all(token in _NAV_WORDS for token in tokens)
 
 
+def is_site_name(line: str) -> bool:
+    return bool(_SITE_NAME.search(line.replace(" ", "")))
+
+
 def is_title_like(line: str) -> bool:
     return (
         bool(_TITLE_WORDS.search(line) and _TITLE_SHAPE.search(line)) and 4 <= len(line) <= 120
@@ -212,7 +218,7 @@ def _is_letter_line(line: str) -> bool:
         or (_SENTENCE_PUNCT.search(line) and len(compact) >= 4)
         or re.fullmatch(r"(?:的|提案的|建议的)?(?:答复|答覆|答復|复函|復函|答复函|的函|答复的函)", compact)
         or _DATE_ANY.search(line)
-        or UNIT_SUFFIX.search(compact)
+        or (UNIT_SUFFIX.search(compact) and not is_site_name(compact))
         or _LETTERHEAD.match(compact)
         or is_title_like(compact)
         or _DOC_NUMBER.search(line)

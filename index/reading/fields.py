@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from index.reading.clean import CJK, RECORD_KEYS, is_spam, is_title_like
+from index.reading.clean import CJK, RECORD_KEYS, is_site_name, is_spam, is_title_like
 from index.reading.dates import DATE_PATTERN, parse_date
 from index.reading.units import UNIT_SUFFIXES
 from index.vocab import alternation, load_vocabulary
@@ -33,15 +33,14 @@ _REPLY_END = re.compile(
 _TITLE_PREFIX = re.compile(
     r"^(?:[-*•·]\s*)?(?:" + alternation(_VOCAB["title.field_prefixes"]) + r")\s*[:：]\s*"
 )
-# The second line of a wrapped heading that starts with the suggestion's number
-# (`关于…会议代表建议` / `第652042号办理情况的答复`).
-_NUMBER_WRAP = re.compile(r"^第?[A-Za-z0-9〇一二三四五六七八九十百零-]{1,12}[号號]")
+# A page's category label in front of the heading (`【人大建议】关于…`).
+_LABEL = re.compile(r"^【[^【】]{1,10}】(?=\S{6})")
 # A document number standing in brackets at the end of a title.
 _BRACKETED_DOC_NUMBER = re.compile(r"[\[［【][^\[\]［］【】]{1,24}[\]］】]$")
 _TITLE_START = re.compile(r"^(?:关于|關於|關于|对|對|[（(]\d{4}年[）)])")
 _TITLE_TAIL = re.compile(
     r"^(?:第?[^，。；：]{0,24}?(?:号|號))?(?:[^，。；：]{0,12}?)"
-    r"(?:答复|答覆|答復|复函|復函|答复函|答復函|的函|意见|意見)"
+    r"(?:答复|答覆|答復|复函|復函|答复函|答復函|的函|意见|意見|回复|回覆)"
 )
 _FIELD_LINE = re.compile(f"^[{CJK}]{{2,8}}[:：]")
 # `尊敬的`, `尊敬地` before the name greeted: not part of the addressee.
@@ -126,7 +125,7 @@ def first_paragraph(lines: list[str]) -> int:
 def _title_candidates(header: list[str], breaks: set[int]) -> list[str]:
     """Titles in the heading lines, with a split title (or an issuer line above it) joined."""
     found: list[str] = []
-    header = [_TITLE_PREFIX.sub("", _compact(line)) for line in header]
+    header = [_LABEL.sub("", _TITLE_PREFIX.sub("", _compact(line))) for line in header]
     i = 0
     while i < len(header):
         line = header[i]
@@ -139,6 +138,7 @@ def _title_candidates(header: list[str], breaks: set[int]) -> list[str]:
         )
         if (
             _UNIT_FULL.fullmatch(line)
+            and not is_site_name(line)
             and i + 1 < len(header)
             and i + 1 not in breaks
             and _TITLE_START.match(header[i + 1])
@@ -149,15 +149,11 @@ def _title_candidates(header: list[str], breaks: set[int]) -> list[str]:
         if not starts or is_spam(line) or len(line) < 6:
             i += 1
             continue
+        if not _REPLY_END.search(line) and (wrapped := _wrapped_title(header, i, line, breaks)):
+            line, i = wrapped
         while not _REPLY_END.search(line) and i + 1 < len(header):
             nxt = header[i + 1]
-            wrapped = i + 1 not in breaks and _NUMBER_WRAP.match(nxt) and _REPLY_END.search(nxt)
-            if (
-                _TITLE_TAIL.match(nxt)
-                and (len(nxt) <= 16 or wrapped)
-                and len(line + nxt) <= 90
-                and not _TITLE_START.match(nxt)
-            ):
+            if _TITLE_TAIL.match(nxt) and len(nxt) <= 16 and not _TITLE_START.match(nxt):
                 line += nxt
                 i += 1
             else:
@@ -165,6 +161,31 @@ def _title_candidates(header: list[str], breaks: set[int]) -> list[str]:
         found.append(line)
         i += 1
     return found
+
+
+def _wrapped_title(header: list[str], i: int, line: str, breaks: set[int]) -> tuple[str, int] | None:
+    """A heading wrapped over up to three more lines (`…会议` / `第15号建议的` / `答复`): the
+    pieces follow without page chrome between them, none reads as a sentence, a field, a date or a
+    new heading, and together they end the way a reply's title ends."""
+    joined = line
+    for j in range(i + 1, min(i + 4, len(header))):
+        piece = header[j]
+        if (
+            j in breaks
+            or not piece
+            or len(piece) > 30
+            or _TITLE_START.match(piece)
+            or re.search("[。，；：:]", piece)
+            or _DOC_NUMBER.search(piece)
+            or piece.startswith(RECORD_KEYS)
+            or DATE_PATTERN.search(piece)
+            or _UNIT_FULL.fullmatch(piece)
+        ):
+            return None
+        joined += piece
+        if _REPLY_END.search(joined):
+            return (joined, j) if len(joined) <= 100 else None
+    return None
 
 
 def _field_value(lines: list[str], keys: tuple[str, ...]) -> str | None:

@@ -18,7 +18,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from index.reading.clean import CJK
+from index.reading.clean import CJK, is_site_name
 from index.reading.dates import DATE_PATTERN
 from index.reading.units import LETTERHEAD_WORDS, UNIT_SUFFIXES
 from index.vocab import alternation, load_vocabulary, table
@@ -79,7 +79,9 @@ def signature_unit(lines: list[str], closing_from: int, body_from: int) -> str |
         if " " in line.strip() or "：" in compact or ":" in compact:
             continue
         m = re.match(rf"^({UNIT_FULL.pattern})(?:{DATE_PATTERN.pattern})?$", compact)
-        if m and not _PERSON_ROLE.search(m.group(1)) and not _SEVERAL_UNITS.search(m.group(1)):
+        if m and not _PERSON_ROLE.search(m.group(1)) and not _SEVERAL_UNITS.search(m.group(1)) and (
+            not is_site_name(m.group(1))
+        ):
             return m.group(1)
     for line in reversed(lines[closing_from:]):
         m = re.search(rf"(?:^|\s)({UNIT_FULL.pattern})\s*(?:{DATE_PATTERN.pattern}|\d{{4}}年)$", line)
@@ -96,7 +98,7 @@ def letterhead_unit(header: list[str], breaks: set[int]) -> str | None:
         m = _LETTERHEAD.match(compact)
         if m:
             return m.group(1)
-        if not UNIT_FULL.fullmatch(compact) or _PERSON_ROLE.search(compact):
+        if not UNIT_FULL.fullmatch(compact) or _PERSON_ROLE.search(compact) or is_site_name(compact):
             continue
         nxt = _compact(header[i + 1]) if i + 1 < len(header) else ""
         if i + 1 not in breaks and (_TITLE_START.match(nxt) or _DOC_NUMBER_LINE.search(nxt)):
@@ -136,9 +138,9 @@ def _field_value(lines: list[str], key: str) -> str | None:
 def _page_unit(fields: dict[str, str]) -> str | None:
     for key in _VOCAB["issuer.page_keys"]:
         value = _compact(fields.get(key, ""))
-        if value and not _GENERIC_SOURCES.search(value) and not re.search(r"\d", value) and (
-            UNIT_FULL.fullmatch(value) or value.endswith(("局", "厅", "委"))
-        ):
+        if not value or _GENERIC_SOURCES.search(value) or is_site_name(value) or re.search(r"\d", value):
+            continue
+        if UNIT_FULL.fullmatch(value) or value.endswith(("局", "厅", "委")):
             return value
     return None
 

@@ -77,7 +77,9 @@ def harvest_page_meta(line: str, fields: dict[str, str]) -> str | None:
     for i, m in enumerate(matches):
         key = re.sub(r"\s", "", next(g for g in m.groups() if g))
         end = matches[i + 1].start() if i + 1 < len(matches) else len(line)
-        value = re.split(r"【|\s{2,}|字体|字號|打印|浏览", line[m.end():end])[0].strip(" |:：")
+        # A value ends where the next field starts, even one that is not a known key (`作者：`).
+        value = re.split(r"【|\s{2,}|字体|字號|打印|浏览|\s[^\s:：]{1,6}[:：]", line[m.end():end])[0]
+        value = value.strip(" |:：")
         if value and key not in fields:
             fields[key] = value
         missing = None if value else key

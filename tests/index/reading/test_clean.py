@@ -161,7 +161,10 @@ def test_breadcrumbs_menus_and_page_paths_are_dropped_before_the_letter() -> Non
 
 def test_a_sentence_with_slashes_or_short_words_is_not_taken_for_navigation() -> None:
     sentence = "我局将统筹种植/养殖/加工三类项目，逐步完善产业链条，带动农户增收。"
-    raw = f"关于县十届人大二次会议第3号建议的答复\n某某代表：\n{sentence}\n此致 敬礼\n某某县水利局 某某县财政局 某某县农业农村局\n"
+    raw = (
+        f"关于县十届人大二次会议第3号建议的答复\n某某代表：\n{sentence}\n此致 敬礼\n"
+        "某某县水利局 某某县财政局 某某县农业农村局\n"
+    )
     cleaned = clean_text(raw).text
     assert sentence in cleaned
     assert "某某县水利局" in cleaned

@@ -109,3 +109,26 @@ def test_a_mirror_copy_with_spam_and_traditional_script_parses_and_spam_is_never
 def test_a_letter_that_is_only_spam_has_no_title() -> None:
     letter = _parse("久久国产 无码 在线观看一区二区\n关于意见和建议的答复 久久 无码\n伊人麻豆 婷婷 视频导航\n")
     assert letter.title is None
+
+
+def test_a_heading_wrapped_over_four_lines_under_its_unit_is_one_title() -> None:
+    raw = (
+        "青禾县水利局  2021-06-10 10:00  浏览次数：120\n青禾县水利局\n关于青禾县十届人大二次会议\n"
+        f"第15号建议的\n答    复\n刘某某代表：\n{BODY}青禾县水利局\n2021年6月10日\n"
+    )
+    assert _parse(raw).title == "青禾县水利局关于青禾县十届人大二次会议第15号建议的答复"
+
+
+def test_a_category_label_before_the_heading_and_a_site_name_above_it_are_not_the_title() -> None:
+    labelled = _parse(f"【人大建议】关于县十届人大二次会议第16号建议的回复\n刘某某代表：\n{BODY}")
+    assert labelled.title == "关于县十届人大二次会议第16号建议的回复"
+    under_site = _parse(
+        f"青禾县人民政府门户网站\n关于县政协十届二次会议第18号提案的答复\n王某某委员：\n{BODY}青禾县水利局\n2021年6月10日\n"
+    )
+    assert under_site.title == "关于县政协十届二次会议第18号提案的答复"
+    assert "门户网站" not in under_site.text
+
+
+def test_a_page_field_ends_where_the_next_field_starts() -> None:
+    cleaned = clean_text(f"发布时间：2021-06-10  来源：青禾县水利局  作者：\n刘某某代表：\n{BODY}")
+    assert cleaned.page_fields["来源"] == "青禾县水利局"
