@@ -1,9 +1,11 @@
 """The fields of a letter, each looked for where letters actually put it, most reliable place first.
 
-The title in the heading lines (joined when split over two lines), the issuer in the signature,
-the date next to the signature, then the same facts in the page's own metadata as a fallback.
-Every extractor reads the cleaned lines (and the harvested page fields); `index.reading.letter`
-decides where the header, salutation and closing are and calls them in turn.
+The date next to the signature, the addressee in the salutation, the session and number in the
+title or opening, the document number above the salutation, then the same facts in the page's
+own metadata as a fallback (the title is `index.reading.title`'s, the issuer
+`index.reading.issuer`'s). Every extractor reads the cleaned lines (and the harvested page
+fields); `index.reading.letter` decides where the header, salutation and closing are and calls
+them in turn.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from index.reading.clean import CJK, RECORD_KEYS, is_site_name, is_spam, is_title_like
+from index.reading.clean import CJK, RECORD_KEYS, is_title_like
 from index.reading.dates import DATE_PATTERN, parse_date
 from index.reading.units import UNIT_SUFFIXES
 from index.vocab import alternation, load_vocabulary
@@ -22,27 +24,6 @@ Channel = Literal["NPC", "CPPCC", "other"]
 # The key lists and title words (and what each one means) are in fields.toml.
 _VOCAB = load_vocabulary(Path(__file__).with_name("fields.toml"))
 
-_UNIT_FULL = re.compile(f"[{CJK}（）()·]{{2,40}}{UNIT_SUFFIXES}")
-# A title may end with a note in brackets (`（B）`, `（水利局）`) or its document number
-# (`…的答复[浙交建〔2018〕101号]`).
-_REPLY_END = re.compile(
-    f"(?:{alternation(_VOCAB['title.reply_endings'])})"
-    r"(?:[（(][^（）()]{1,20}[）)]|[\[［【][^\[\]［］【】]{1,24}[\]］】])?$"
-)
-# `- 名称：`, `信息名称：`, `标题：` in front of a heading copied from the page's table.
-_TITLE_PREFIX = re.compile(
-    r"^(?:[-*•·]\s*)?(?:" + alternation(_VOCAB["title.field_prefixes"]) + r")\s*[:：]\s*"
-)
-# A page's category label in front of the heading (`【人大建议】关于…`).
-_LABEL = re.compile(r"^【[^【】]{1,10}】(?=\S{6})")
-# A document number standing in brackets at the end of a title.
-_BRACKETED_DOC_NUMBER = re.compile(r"[\[［【][^\[\]［］【】]{1,24}[\]］】]$")
-_TITLE_START = re.compile(r"^(?:关于|關於|關于|对|對|[（(]\d{4}年[）)])")
-_TITLE_TAIL = re.compile(
-    r"^(?:第?[^，。；：]{0,24}?(?:号|號))?(?:[^，。；：]{0,12}?)"
-    r"(?:答复|答覆|答復|复函|復函|答复函|答復函|的函|意见|意見|回复|回覆)"
-)
-_FIELD_LINE = re.compile(f"^[{CJK}]{{2,8}}[:：]")
 # `尊敬的`, `尊敬地` before the name greeted: not part of the addressee.
 _HONORIFIC = f"(?:{alternation(_VOCAB['addressee.honorifics'])})"
 _SALUTATION = re.compile(
@@ -75,7 +56,8 @@ _DISCLOSURE = re.compile(
     f"|(?P<w>{alternation(_VOCAB['disclosure.phrases'])})"
 )
 _CONTACT = re.compile(f"^[（(]?(?:{alternation(_VOCAB['contact.keys'])})")
-_DOC_NUMBER = re.compile(f"[{CJK}]{{1,12}}(?:[〔\\[(（【]\\d{{4}}[〕\\])）】])[{CJK}]?\\d+[号號]")
+# A document number (`粤卫案函〔2020〕208号`), also what the title reader refuses as a heading.
+DOC_NUMBER = re.compile(f"[{CJK}]{{1,12}}(?:[〔\\[(（【]\\d{{4}}[〕\\])）】])[{CJK}]?\\d+[号號]")
 _BARE_DOC_NUMBER = re.compile(r"[〔\[(（【]\d{4}[〕\])）】]\d+[号號]")
 # `文号：`, `发文字号` written in front of the number on the same line.
 _DOC_KEY = re.compile(
@@ -122,73 +104,7 @@ def first_paragraph(lines: list[str]) -> int:
     return len(lines)
 
 
-def _title_candidates(header: list[str], breaks: set[int]) -> list[str]:
-    """Titles in the heading lines, with a split title (or an issuer line above it) joined."""
-    found: list[str] = []
-    header = [_LABEL.sub("", _TITLE_PREFIX.sub("", _compact(line))) for line in header]
-    i = 0
-    while i < len(header):
-        line = header[i]
-        starts = (_TITLE_START.match(line) or is_title_like(line)) and not (
-            line.startswith((*RECORD_KEYS, "【"))
-            or _FIELD_LINE.match(line)
-            or _DOC_NUMBER.search(_BRACKETED_DOC_NUMBER.sub("", line))
-            or re.search("[。，|｜>»]", line)
-            or len(line) > 90
-        )
-        if (
-            _UNIT_FULL.fullmatch(line)
-            and not is_site_name(line)
-            and i + 1 < len(header)
-            and i + 1 not in breaks
-            and _TITLE_START.match(header[i + 1])
-        ):
-            line = line + header[i + 1]
-            i += 1
-            starts = True
-        if not starts or is_spam(line) or len(line) < 6:
-            i += 1
-            continue
-        if not _REPLY_END.search(line) and (wrapped := _wrapped_title(header, i, line, breaks)):
-            line, i = wrapped
-        while not _REPLY_END.search(line) and i + 1 < len(header):
-            nxt = header[i + 1]
-            if _TITLE_TAIL.match(nxt) and len(nxt) <= 16 and not _TITLE_START.match(nxt):
-                line += nxt
-                i += 1
-            else:
-                break
-        found.append(line)
-        i += 1
-    return found
-
-
-def _wrapped_title(header: list[str], i: int, line: str, breaks: set[int]) -> tuple[str, int] | None:
-    """A heading wrapped over up to three more lines (`…会议` / `第15号建议的` / `答复`): the
-    pieces follow without page chrome between them, none reads as a sentence, a field, a date or a
-    new heading, and together they end the way a reply's title ends."""
-    joined = line
-    for j in range(i + 1, min(i + 4, len(header))):
-        piece = header[j]
-        if (
-            j in breaks
-            or not piece
-            or len(piece) > 30
-            or _TITLE_START.match(piece)
-            or re.search("[。，；：:]", piece)
-            or _DOC_NUMBER.search(piece)
-            or piece.startswith(RECORD_KEYS)
-            or DATE_PATTERN.search(piece)
-            or _UNIT_FULL.fullmatch(piece)
-        ):
-            return None
-        joined += piece
-        if _REPLY_END.search(joined):
-            return (joined, j) if len(joined) <= 100 else None
-    return None
-
-
-def _field_value(lines: list[str], keys: tuple[str, ...]) -> str | None:
+def field_value(lines: list[str], keys: tuple[str, ...]) -> str | None:
     """`key：value` or a key on its own line with the value on the next one."""
     for i, line in enumerate(lines):
         compact = _compact(line)
@@ -200,52 +116,6 @@ def _field_value(lines: list[str], keys: tuple[str, ...]) -> str | None:
                 if i + 1 < len(lines) and len(lines[i + 1]) <= 80:
                     return _compact(lines[i + 1])
     return None
-
-
-def _quoted_title(text: str) -> str | None:
-    m = re.search(r"《([^《》]{4,80})》", text)
-    return m.group(1) if m else None
-
-
-def extract_title(
-    header: list[str], lines: list[str], fields: dict[str, str], breaks: set[int]
-) -> tuple[str | None, str | None]:
-    """(reply title, suggestion title)."""
-    candidates = _title_candidates(header, breaks)
-    reply = [c for c in candidates if _REPLY_END.search(c)]
-    record_reply = _field_value(lines, _VOCAB["title.reply_keys"])
-    summary = _field_value(lines, _VOCAB["title.summary_keys"])
-    suggestion = (
-        _field_value(lines, _VOCAB["title.suggestion_keys"])
-        or fields.get("标题") if not reply else None
-    )
-    if suggestion:
-        suggestion = _quoted_title(suggestion) or suggestion
-    title: str | None = None
-    if record_reply:
-        title = record_reply
-    elif reply:
-        title = max(reply, key=len)
-    elif summary and _quoted_title(summary):
-        title = _quoted_title(summary)
-    else:
-        for key in _VOCAB["title.page_keys"]:
-            value = fields.get(key)
-            if value and _REPLY_END.search(value):
-                title = value
-                break
-    if title is None:
-        suggestion_lines = [c for c in candidates if re.search(r"建议|建議|提案|议案|議案", c)]
-        attached = next(
-            (m.group(1) for line in lines if (m := re.search(r"标题[:：](.{4,80})$", _compact(line)))),
-            None,
-        )
-        title = suggestion_lines[0] if suggestion_lines else suggestion or attached
-    opening = "\n".join(lines[:12])
-    quoted = re.search(r"(?:提出的?|提交的?)[^《“\n]{0,10}[《“]([^《》“”\n]{4,80})[》”]", opening)
-    bare = re.search(r"提出(?:的)?(关于[^，。；\n《》“”]{4,60}?的(?:建议|提案|意见|议案))", opening)
-    suggestion_title = suggestion or (quoted.group(1) if quoted else bare.group(1) if bare else None)
-    return title, suggestion_title
 
 
 _OWN_DATE_KEYS = _VOCAB["date.own_keys"]
@@ -263,7 +133,7 @@ def extract_date(lines: list[str], closing_from: int, fields: dict[str, str]) ->
             if date:
                 return date
     for key in _OWN_DATE_KEYS:
-        value = _field_value(lines, (key,)) or fields.get(key)
+        value = field_value(lines, (key,)) or fields.get(key)
         if value and (date := parse_date(value)):
             return date
     for key in _PAGE_DATE_KEYS:
@@ -290,7 +160,7 @@ def extract_addressee(lines: list[str], salutation: int | None, title: str | Non
 
 def extract_session(title: str | None, lines: list[str]) -> tuple[str | None, str | None, int]:
     """(session, number, end offset of the session match in the searched text or -1)."""
-    record = _field_value(lines, _VOCAB["session.record_keys"])
+    record = field_value(lines, _VOCAB["session.record_keys"])
     sources = [s for s in (record, title, "\n".join(lines[:14])) if s]
     for source in sources:
         for m in SESSION_RE.finditer(_compact(source) if source is not sources[-1] else source):
@@ -312,7 +182,7 @@ def with_di(number: str | None, text: str) -> str | None:
 
 
 def extract_number(lines: list[str], title: str | None) -> str | None:
-    value = _field_value(lines, _VOCAB["number.record_keys"])
+    value = field_value(lines, _VOCAB["number.record_keys"])
     if value:
         m = re.match(r"第?[A-Za-z]{0,4}\d+(?:-\d+)?(?:号|號)?", value)
         if m:
@@ -384,15 +254,15 @@ def extract_doc_number(lines: list[str], fields: dict[str, str], salutation: int
     else a record's `建议字：〔2023〕8号`, else the page's `文号`; never its field name."""
     head = lines[: salutation if salutation is not None else 6]
     for line in head:
-        m = _DOC_NUMBER.search(_DOC_KEY.sub("", _compact(line)))
+        m = DOC_NUMBER.search(_DOC_KEY.sub("", _compact(line)))
         if m:
             return m.group(0)
-    record = _field_value(head, _VOCAB["doc_number.record_keys"])
+    record = field_value(head, _VOCAB["doc_number.record_keys"])
     if record and (m := _BARE_DOC_NUMBER.match(record)):
         return m.group(0)
     for key in _VOCAB["doc_number.page_keys"]:
         value = _compact(fields.get(key, ""))
         if value and re.search(r"\d", value):
-            m = _DOC_NUMBER.search(value)
+            m = DOC_NUMBER.search(value)
             return m.group(0) if m else value
     return None

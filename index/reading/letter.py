@@ -24,7 +24,6 @@ from index.reading.fields import (
     extract_doc_number,
     extract_number,
     extract_session,
-    extract_title,
     first_paragraph,
     salutation_index,
     with_di,
@@ -32,6 +31,7 @@ from index.reading.fields import (
 from index.reading.issuer import extract_issuer
 from index.reading.load import LoadedText, load_file
 from index.reading.outline import Section, build_outline
+from index.reading.title import extract_title
 
 
 class ReplyLetter(BaseModel):

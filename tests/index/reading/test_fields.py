@@ -132,3 +132,9 @@ def test_a_category_label_before_the_heading_and_a_site_name_above_it_are_not_th
 def test_a_page_field_ends_where_the_next_field_starts() -> None:
     cleaned = clean_text(f"发布时间：2021-06-10  来源：青禾县水利局  作者：\n刘某某代表：\n{BODY}")
     assert cleaned.page_fields["来源"] == "青禾县水利局"
+
+
+def test_a_page_whose_text_has_no_heading_takes_the_html_title_without_the_site_name() -> None:
+    cleaned = clean_text(f"刘某某代表：\n{BODY}", page_title="关于县十届人大二次会议第15号建议的答复_青禾县人民政府")
+    letter = parse_text(cleaned.text, source="t.html", letter_id="t", fields=cleaned.page_fields)
+    assert letter.title == "关于县十届人大二次会议第15号建议的答复"
