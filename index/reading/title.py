@@ -137,7 +137,7 @@ def extract_title(
     if record_reply:
         title = record_reply
     elif reply:
-        title = max(reply, key=len)
+        title = max(reply, key=lambda c: (_names_a_letter(c), len(c)))
     elif summary and _quoted_title(summary):
         title = _quoted_title(summary)
     else:
@@ -160,6 +160,12 @@ def extract_title(
     bare = re.search(r"提出(?:的)?(关于[^，。；\n《》“”]{4,60}?的(?:建议|提案|意见|议案))", opening)
     suggestion_title = suggestion or (quoted.group(1) if quoted else bare.group(1) if bare else None)
     return title, suggestion_title
+
+
+def _names_a_letter(candidate: str) -> bool:
+    """A reply's title says which suggestion it answers (`关于…`, `对…`, a number, a session); a
+    section label that merely ends the same way (`人大代表建议和政协委员提案答复`) does not."""
+    return bool(re.search(r"关于|關於|關于|对|對|[号號]|[届屆]", candidate))
 
 
 def _page_title(value: str) -> str | None:

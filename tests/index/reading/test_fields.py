@@ -138,3 +138,8 @@ def test_a_page_whose_text_has_no_heading_takes_the_html_title_without_the_site_
     cleaned = clean_text(f"刘某某代表：\n{BODY}", page_title="关于县十届人大二次会议第15号建议的答复_青禾县人民政府")
     letter = parse_text(cleaned.text, source="t.html", letter_id="t", fields=cleaned.page_fields)
     assert letter.title == "关于县十届人大二次会议第15号建议的答复"
+
+
+def test_a_section_label_that_ends_like_a_reply_is_not_preferred_to_the_heading() -> None:
+    raw = f"全县人大代表建议和政协委员提案办理工作情况答复\n对县十届人大二次会议第15号建议的答复\n刘某某代表：\n{BODY}"
+    assert _parse(raw).title == "对县十届人大二次会议第15号建议的答复"
