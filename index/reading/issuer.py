@@ -20,6 +20,7 @@ from pathlib import Path
 
 from index.reading.clean import CJK, is_site_name
 from index.reading.dates import DATE_PATTERN
+from index.reading.fields import field_value
 from index.reading.units import LETTERHEAD_WORDS, UNIT_SUFFIXES
 from index.vocab import alternation, load_vocabulary, table
 
@@ -73,7 +74,8 @@ def signature_unit(lines: list[str], closing_from: int, body_from: int) -> str |
     seal note), else a unit right before the date at the end of a line. A letter whose closing
     was not recognised still ends with its signature, so its last lines after the header are
     read then."""
-    tail = lines[max(body_from, min(closing_from, len(lines) - 8)):]
+    start = closing_from if closing_from < len(lines) else len(lines) - 8
+    tail = lines[max(body_from, start, 0):]
     for line in reversed(tail):
         compact = _SEAL.sub("", _compact(line))
         if " " in line.strip() or "：" in compact or ":" in compact:
@@ -96,7 +98,7 @@ def letterhead_unit(header: list[str], breaks: set[int]) -> str | None:
     for i, line in enumerate(header):
         compact = _compact(line)
         m = _LETTERHEAD.match(compact)
-        if m:
+        if m and not _TITLE_START.match(compact):
             return m.group(1)
         if not UNIT_FULL.fullmatch(compact) or _PERSON_ROLE.search(compact) or is_site_name(compact):
             continue
@@ -117,21 +119,9 @@ def heading_unit(title: str | None) -> str | None:
 def _record_unit(lines: list[str], closing_from: int) -> str | None:
     """A record page's own `承办单位：…` field."""
     for key in _VOCAB["issuer.record_keys"]:
-        value = _field_value(lines[closing_from:], key) or _field_value(lines, key)
+        value = field_value(lines[closing_from:], (key,)) or field_value(lines, (key,))
         if value and "、" not in value and UNIT_FULL.fullmatch(value):
             return value
-    return None
-
-
-def _field_value(lines: list[str], key: str) -> str | None:
-    for i, line in enumerate(lines):
-        compact = _compact(line)
-        if compact.startswith(key):
-            rest = compact[len(key):].lstrip(":：")
-            if rest:
-                return rest
-            if i + 1 < len(lines) and len(lines[i + 1]) <= 80:
-                return _compact(lines[i + 1])
     return None
 
 
