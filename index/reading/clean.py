@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.reading.page_meta import harvest_page_meta, is_page_meta
+from index.reading.page_meta import harvest_page_meta, is_page_meta, unbracket_keys
 from index.reading.units import LETTERHEAD_WORDS, UNIT_SUFFIXES
 from index.vocab import alternation, load_vocabulary
 
@@ -116,7 +116,7 @@ def clean_text(raw: str, page_title: str | None = None) -> CleanedText:
     lines = [normalise_punctuation(fold_spaces(line)) for line in raw_lines]
     # Folding joins `首页 政务公开 建议提案` into one word, so menus are told apart before it.
     menus = {line for raw_line, line in zip(raw_lines, lines, strict=True) if _is_menu(raw_line)}
-    lines = [_BULLET.sub("", _strip_table_pipes(line)) for line in lines]
+    lines = [_BULLET.sub("", _strip_table_pipes(unbracket_keys(line))) for line in lines]
     lines = _split_glued(lines)
     kept, dropped, breaks = _drop_boilerplate(lines, fields, menus)
     return CleanedText("\n".join(kept), fields, dropped, breaks)

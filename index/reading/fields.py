@@ -26,6 +26,9 @@ _VOCAB = load_vocabulary(Path(__file__).with_name("fields.toml"))
 
 # `尊敬的`, `尊敬地` before the name greeted: not part of the addressee.
 _HONORIFIC = f"(?:{alternation(_VOCAB['addressee.honorifics'])})"
+# `某某委员（区应急管理局）：`: the member's work unit noted after the role.
+_UNIT_NOTE = r"(?:[（(][^（）()]{1,20}[）)])?"
+_HEADING_HALF = re.compile(r"^(?:关于|關於|關于|对|對)|会议|會議|[届屆]")
 _SALUTATION = re.compile(
     f"^{_HONORIFIC}?" r"(?P<who>[^，。；：:！？]{1,80}?)(?:您好|你好)?[:：]$"
 )
@@ -43,6 +46,10 @@ _SESSION_TRIM = re.compile(
 _NUMBER_AFTER_SESSION = re.compile(
     rf"^(?:代表建议|代表建議|建议|建議|委员提案|委員提案|提案|议案|議案|[{CJK}]{{0,8}}类|[:：\s]|--)*"
     r"(第[^\s，。；、“”《》（）()]{1,8}?(?:号|號)|[A-Za-z\u4e00-\u9fff]?\d+(?:-\d+)?(?:号|號))"
+)
+# `…会议苏溪镇13号建议`: a number given after the delegation that made the suggestion.
+_DELEGATION_NUMBER = re.compile(
+    rf"^(?:(?!第)[{CJK}]){{2,6}}?(\d+(?:-\d+)?(?:号|號))(?:代表)?(?:建议|建議|提案|议案|議案)"
 )
 _NUMBER_ANY = re.compile(
     r"(?<![〔\[〕\]\d])(第[A-Z]{0,4}\d+(?:-\d+)?(?:号|號))(?=[^〕\]]{0,4}?(?:代表)?(?:建议|建議|提案|议案|議案|）|\)|“|《|的|，))"
@@ -84,11 +91,13 @@ def salutation_index(lines: list[str]) -> int | None:
         if m and not (len(nxt) >= 15 or re.match(r"[您你贵貴在关關现現]", nxt)):
             continue
         if m and len(compact) <= 90 and (
-            re.search(r"(?:代表|委员|委員|同志|先生|女士)(?:们|們)?(?:并附议人|並附議人|等)?$", who)
+            re.search(r"(?:代表|委员|委員|同志|先生|女士)(?:们|們)?(?:并附议人|並附議人|等)?" + _UNIT_NOTE + "$", who)
             or re.fullmatch(f"[{CJK}（）()·]{{1,40}}{UNIT_SUFFIXES}", who)
         ):
             return i
-        if len(compact) <= 60 and re.fullmatch(
+        # Without a colon, a line that is only a name and a role greets the reader — unless it is
+        # the first half of a wrapped heading (`对某某省三届人大五次会议代表` / `建议第5号的答复`).
+        if len(compact) <= 60 and not _HEADING_HALF.search(compact) and re.fullmatch(
             rf"{_HONORIFIC}?[{CJK}、·]{{1,50}}(?:代表|委员|委員|代表們|代表们|委员们)", compact
         ):
             return i
@@ -169,7 +178,7 @@ def extract_session(title: str | None, lines: list[str]) -> tuple[str | None, st
             if len(session) < 5:
                 continue
             tail = (_compact(source) if source is not sources[-1] else source)[m.end():m.end() + 30]
-            n = _NUMBER_AFTER_SESSION.match(tail)
+            n = _NUMBER_AFTER_SESSION.match(tail) or _DELEGATION_NUMBER.match(tail)
             return session, n.group(1) if n else None, m.end()
     return None, None, -1
 

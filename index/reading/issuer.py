@@ -20,7 +20,6 @@ from pathlib import Path
 
 from index.reading.clean import CJK, is_site_name
 from index.reading.dates import DATE_PATTERN
-from index.reading.fields import field_value
 from index.reading.units import LETTERHEAD_WORDS, UNIT_SUFFIXES
 from index.vocab import alternation, load_vocabulary, table
 
@@ -117,11 +116,45 @@ def heading_unit(title: str | None) -> str | None:
 
 
 def _record_unit(lines: list[str], closing_from: int) -> str | None:
-    """A record page's own `承办单位：…` field."""
+    """A record page's own `承办单位：…` field — as written, even when the capture cut its last
+    character off (`…住房和城乡建设`) — else the letter's own contact unit (`联系单位：某某局`),
+    when it names a whole unit and not one of its offices."""
+    # A last line may be cut off by the end of the capture (`承办单位：某某县退役`): only a whole
+    # unit name is trusted there.
+    last = _compact(lines[-1]) if lines else ""
     for key in _VOCAB["issuer.record_keys"]:
-        value = field_value(lines[closing_from:], (key,)) or field_value(lines, (key,))
-        if value and "、" not in value and UNIT_FULL.fullmatch(value):
+        value = _cell(lines[closing_from:], key) or _cell(lines, key)
+        if not value or "、" in value:
+            continue
+        if UNIT_FULL.fullmatch(value) or (_PLACED_NAME.fullmatch(value) and not last.endswith(value)):
             return value
+    for key in _VOCAB["issuer.contact_keys"]:
+        value = _cell(lines[closing_from:], key)
+        if value and UNIT_FULL.fullmatch(value) and not value.endswith(_VOCAB["issuer.office_endings"]):
+            return value
+    return None
+
+
+# A name that starts with its place (`清原满族自治县住房和城乡建设`), for a field that says it is
+# the unit even where the unit's ending is lost.
+_PLACED_NAME = re.compile(f"[{CJK}]{{2,10}}?(?:省|市|县|縣|区|區|州|旗|盟)[{CJK}]{{2,20}}")
+
+
+_NEXT_FIELD = re.compile(f"(?:{alternation(_VOCAB['issuer.next_fields'])})")
+
+
+def _cell(lines: list[str], key: str) -> str | None:
+    """The value of `key：value` up to the next space or the next field on the line
+    (`…交通运输局联系电话：…`), or the next line when the key stands alone."""
+    for i, line in enumerate(lines):
+        m = re.match(rf"\s*{re.escape(key)}\s*[:：]?\s*(\S*)", line)
+        if not m:
+            continue
+        if m.group(1):
+            nxt = _NEXT_FIELD.search(m.group(1), 1)
+            return m.group(1)[: nxt.start()] if nxt else m.group(1)
+        if i + 1 < len(lines) and len(lines[i + 1]) <= 80:
+            return _compact(lines[i + 1])
     return None
 
 

@@ -143,3 +143,33 @@ def test_a_page_whose_text_has_no_heading_takes_the_html_title_without_the_site_
 def test_a_section_label_that_ends_like_a_reply_is_not_preferred_to_the_heading() -> None:
     raw = f"全县人大代表建议和政协委员提案办理工作情况答复\n对县十届人大二次会议第15号建议的答复\n刘某某代表：\n{BODY}"
     assert _parse(raw).title == "对县十届人大二次会议第15号建议的答复"
+
+
+def test_the_first_half_of_a_wrapped_heading_ending_in_daibiao_is_not_the_salutation() -> None:
+    raw = f"对青禾省三届人大五次会议代表\n建议第2052号的答复\n李某某代表：\n{BODY}"
+    letter = _parse(raw)
+    assert letter.title == "对青禾省三届人大五次会议代表建议第2052号的答复"
+    assert letter.addressee == "李某某代表"
+
+
+def test_a_salutation_may_note_the_members_work_unit_and_drop_its_honorific_without_de() -> None:
+    noted = _parse(f"对区政协九届四次会议第6号提案的复函\n苏某委员（区应急管理局）：\n{BODY}")
+    assert noted.addressee == "苏某委员（区应急管理局）"
+    plain = _parse(f"对区政协九届四次会议第6号提案的复函\n尊敬袁某某代表：\n{BODY}")
+    assert plain.addressee == "袁某某代表"
+
+
+def test_a_metadata_table_with_bracketed_keys_is_page_chrome_and_dates_the_letter() -> None:
+    raw = (
+        "[ 索引号 ] | 11500000MB1906/2025-00185 | [ 发文字号 ] | 青文旅函字〔2025〕283号 |\n"
+        "[ 发布机构 ] | 市文化旅游委 | ||\n[ 成文日期 ] | 2025-05-13 | [ 发布日期 ] | 2025-07-09 |\n"
+        f"关于市六届人大三次会议第1153号代表建议办理情况的答复函\n刘某代表：\n{BODY}"
+    )
+    letter = _parse(raw)
+    assert letter.text.startswith("关于市六届人大三次会议第1153号")
+    assert (letter.date, letter.doc_number) == ("2025-05-13", "青文旅函字〔2025〕283号")
+
+
+def test_a_number_after_the_delegation_is_the_suggestion_number() -> None:
+    letter = _parse(f"关于对市十六届人大三次会议青溪镇13号建议答复的函\n孙代表：\n{BODY}")
+    assert letter.number == "13号"

@@ -71,3 +71,19 @@ def test_a_place_is_added_only_when_the_letter_names_one_place_for_its_own_level
     assert complete_place("县水利局", "我县东坪县河道，东坪县水库。") == "县水利局"  # the level is written
     assert complete_place("国家水利局", "我县东坪县河道，东坪县水库。") == "国家水利局"
     assert complete_place("交通运输局", "我市城市道路和农贸市场，市场管理。") == "交通运输局"  # 城市/市场 are no places
+
+
+def test_a_record_field_names_the_unit_as_written_unless_the_capture_cut_it_off() -> None:
+    head = "对县八届人大二次会议第72号建议答复\n高某代表：\n"
+    written = f"{head}{BODY}承办单位：青禾满族自治县住房和城乡建设\n抄送：县人大人事委\n"
+    assert _parse(written).issuer == "青禾满族自治县住房和城乡建设"
+    cut = f"{head}{BODY}承办单位：青禾满族自治县退役"
+    assert _parse(cut).issuer is None
+
+
+def test_the_letters_own_contact_unit_names_the_issuer_when_nothing_else_does() -> None:
+    head = "对市政协四届三次会议第11号提案的答复\n民革某某市委：\n"
+    whole = f"{head}{BODY}联系单位：青禾市交通运输局 联系电话：0933-1234567\n"
+    assert _parse(whole).issuer == "青禾市交通运输局"
+    office = f"{head}{BODY}联系单位：青禾市交通运输局综合规划处\n"
+    assert _parse(office).issuer is None
