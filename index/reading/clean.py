@@ -114,9 +114,9 @@ def clean_text(raw: str, page_title: str | None = None) -> CleanedText:
     text = _normalise_characters(raw)
     raw_lines = text.split("\n")
     lines = [normalise_punctuation(fold_spaces(line)) for line in raw_lines]
+    lines = [_BULLET.sub("", _strip_table_pipes(unbracket_keys(line))) for line in lines]
     # Folding joins `首页 政务公开 建议提案` into one word, so menus are told apart before it.
     menus = {line for raw_line, line in zip(raw_lines, lines, strict=True) if _is_menu(raw_line)}
-    lines = [_BULLET.sub("", _strip_table_pipes(unbracket_keys(line))) for line in lines]
     lines = _split_glued(lines)
     kept, dropped, breaks = _drop_boilerplate(lines, fields, menus)
     return CleanedText("\n".join(kept), fields, dropped, breaks)
@@ -235,7 +235,7 @@ def _is_menu(raw_line: str) -> bool:
     """A row of short link labels (`首页 政务公开 互动交流`, `网站首页 | 建议提案 | …`): at least
     three, none longer than a label, no sentence and no number, and not a row of unit names (a
     joint signature)."""
-    tokens = [t for t in _MENU_SPLIT.split(raw_line.strip()) if t]
+    tokens = [t for t in _MENU_SPLIT.split(_BULLET.sub("", raw_line.strip())) if t]
     if len(tokens) < 3 or _SENTENCE_OR_DIGIT.search(raw_line):
         return False
     if any(len(t) > 6 or not _CJK_CHAR.search(t) for t in tokens) or _is_spaced_title("".join(tokens)):

@@ -146,6 +146,8 @@ def test_breadcrumbs_menus_and_page_paths_are_dropped_before_the_letter() -> Non
         " > 政府信息公开 > 人大建议\n"
         "首页 政务公开 互动交流 办事服务\n"
         "网站首页｜机构概况｜政务公开｜互动交流\n"
+        "• 网上办事 政务公开 互动交流\n"
+        "| 首页 | 信息公开 | 建议提案 |\n"
         "今天是：\n"
         "12综合信息/col/col1234/index.html政务公开/col/col1235/index.html\n"
         "关于县十届人大二次会议第15号建议的答复\n"
