@@ -15,13 +15,12 @@ from pathlib import Path
 from index.reading.clean import CJK, RECORD_KEYS, is_site_name, is_spam, is_title_like
 from index.reading.dates import DATE_PATTERN
 from index.reading.fields import DOC_NUMBER, field_value
-from index.reading.units import UNIT_SUFFIXES
+from index.reading.issuer import UNIT_FULL
 from index.vocab import alternation, load_vocabulary
 
 # The title words and key lists are in fields.toml (`[title]`).
 _VOCAB = load_vocabulary(Path(__file__).with_name("fields.toml"))
 
-_UNIT_FULL = re.compile(f"[{CJK}（）()·]{{2,40}}{UNIT_SUFFIXES}")
 # A title may end with a note in brackets (`（B）`, `（水利局）`) or its document number
 # (`…的答复[浙交建〔2018〕101号]`).
 _REPLY_END = re.compile(
@@ -63,7 +62,7 @@ def _title_candidates(header: list[str], breaks: set[int]) -> list[str]:
             or len(line) > 90
         )
         if (
-            _UNIT_FULL.fullmatch(line)
+            UNIT_FULL.fullmatch(line)
             and not is_site_name(line)
             and i + 1 < len(header)
             and i + 1 not in breaks
@@ -105,7 +104,7 @@ def _wrapped_title(header: list[str], i: int, line: str, breaks: set[int]) -> tu
             or DOC_NUMBER.search(piece)
             or piece.startswith(RECORD_KEYS)
             or DATE_PATTERN.search(piece)
-            or _UNIT_FULL.fullmatch(piece)
+            or UNIT_FULL.fullmatch(piece)
         ):
             return None
         joined += piece
