@@ -30,7 +30,7 @@ from index.settings import Settings
 from index.storage.records import LetterRecord, MetaValue, StoreError
 from index.storage.store import ChunkStore
 
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 """Bump when parsing or chunking changes what a letter turns into: every letter is redone."""
 
 Status = Literal["added", "updated", "unchanged", "failed", "removed"]

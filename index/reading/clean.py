@@ -20,8 +20,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.reading.page_meta import harvest_page_meta, is_page_meta
-from index.reading.units import UNIT_SUFFIXES
+from index.reading.page_meta import harvest_page_meta, is_page_meta, unbracket_keys
+from index.reading.units import LETTERHEAD_WORDS, UNIT_SUFFIXES
 from index.vocab import alternation, load_vocabulary
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -30,9 +30,15 @@ _CJK_PUNCT = "，。；：、！？“”‘’《》（）【】〔〕…—"
 _SENTENCE_PUNCT = re.compile(r"[，。；！？、“”《》：]")
 
 _TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+# Mirror sites' script converters write a reading after some characters: `關(guān)於`, also with
+# full-width brackets, a space inside, or the pinyin-font letters ɑ/ɡ. A syllable counts only
+# with a tone mark, so `(B)`, `(de)`-like Latin in a letter is never taken for one.
+_PINYIN_LETTERS = f"a-zü{_TONE_VOWELS}ɑɡ"
 PINYIN_ARTEFACT = re.compile(
-    f"(?<=[{CJK}])\\((?=[a-zü]*[{_TONE_VOWELS}])[a-z{_TONE_VOWELS}ü]{{1,7}}\\)"
+    f"(?<=[{CJK}])[(（] ?(?=[a-züɑɡ]*[{_TONE_VOWELS}])[{_PINYIN_LETTERS}]{{1,7}} ?[)）]"
 )
+# A tone mark written as a combining character after its vowel (`zhe\u0300n`) is composed first.
+_COMBINING_TONE = re.compile("[a-zü][\u0300\u0301\u0304\u030c\u0308]+")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile("[ \t\u00a0\u2002-\u200a\u202f\u205f\u3000]+")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -56,18 +62,33 @@ _NAV_WORDS = frozenset(_VOCAB["nav.words"])
 RECORD_KEYS = _VOCAB["record.keys"]
 _BREADCRUMB = re.compile(
     r"\S\s*(?:>>?|»|→|＞)\s*\S.*(?:>>?|»|→|＞)|^(?:" + alternation(_VOCAB["nav.breadcrumb_starts"]) + ")"
+    # `您当前的位置：…`, `当前所在的位置：…`: where the reader is on the site.
+    + r"|^(?:(?:您|你)(?:当前|现在|目前)?(?:所在|所处)?的?|(?:当前|现在|目前)(?:所在|所处)?的?"
+    r"|(?:所在|所处)的?)(?:位置|栏目)\s*[:：]"
+    # The rest of a breadcrumb wrapped onto its own line (`> 政府信息公开 > …`).
+    + r"|^(?:>>?|»|→|＞)"
 )
+# `首页/政务公开/建议提案`: page sections joined by slashes, and nothing that reads as a sentence.
+_SLASH_PATH = re.compile(f"^(?:首页\\s*/|[^，。；！？]*[{CJK}]\\s*/\\s*[{CJK}][^，。；！？]*[{CJK}]\\s*/\\s*[{CJK}])")
+# A page's address or a path of its folders (`…/col/col1676887/index.html`).
+_PAGE_PATH = re.compile(r"\S*/\S*\.(?:s?html?|jsp|aspx?|php)\b|/col/col\d+", re.I)
+_MENU_SPLIT = re.compile(r"[\s|｜丨]+")
 _FOOTER_CREDIT = re.compile(f"^[{CJK}]{{2,30}}(?:{alternation(_VOCAB['nav.footer_credits'])})$")
 _BARE_DATE = re.compile(r"^\d{4}[-年./]\d{1,2}[-月./]\d{1,2}日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$")
 _WEEKDAY_DATE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日\s*星期[一二三四五六日天]$")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:gov\.cn|com|cn|net|org)\b", re.I)
+_SENTENCE_OR_DIGIT = re.compile(r"[，。；：:！？、“”《》,;\d]")
 _DATE_ANY = re.compile(
     r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{1,2}-\d{1,2}|^\d{7,8}$"
     r"|[二〇○零一三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日"
 )
 UNIT_SUFFIX = re.compile(f"[{CJK}）)]{{2,40}}{UNIT_SUFFIXES}$")
+_LETTERHEAD = re.compile(f"^[{CJK}（）()]{{2,40}}{UNIT_SUFFIXES}{LETTERHEAD_WORDS}$")
+# `某某县人民政府门户网站`: a site's name ends like a unit (…站) but is page chrome.
+_SITE_NAME = re.compile(f"(?:{alternation(_VOCAB['nav.site_endings'])})$")
 _TITLE_WORDS = re.compile(alternation(_VOCAB["letter_line.title_words"]))
 _TITLE_SHAPE = re.compile(alternation(_VOCAB["letter_line.title_shape"]))
+_TITLE_END = re.compile(f"(?:{alternation(_VOCAB['letter_line.title_words'])})$")
 _DOC_NUMBER = re.compile(r"〔\d{4}〕|\[\d{4}\]|\(\d{4}\)|（\d{4}）")
 _CATEGORY_LINE = re.compile(r"^[（(]?[ABC][)）]?(?:类)?$|[ABC]类|类\s*别")
 _CONTACT_LINE = re.compile(alternation(_VOCAB["letter_line.contact"]))
@@ -91,10 +112,13 @@ def clean_text(raw: str, page_title: str | None = None) -> CleanedText:
     if page_title:
         fields["页面标题"] = fold_spaces(page_title)
     text = _normalise_characters(raw)
-    lines = [normalise_punctuation(fold_spaces(line)) for line in text.split("\n")]
-    lines = [_BULLET.sub("", _strip_table_pipes(line)) for line in lines]
+    raw_lines = text.split("\n")
+    lines = [normalise_punctuation(fold_spaces(line)) for line in raw_lines]
+    lines = [_BULLET.sub("", _strip_table_pipes(unbracket_keys(line))) for line in lines]
+    # Folding joins `首页 政务公开 建议提案` into one word, so menus are told apart before it.
+    menus = {line for raw_line, line in zip(raw_lines, lines, strict=True) if _is_menu(raw_line)}
     lines = _split_glued(lines)
-    kept, dropped, breaks = _drop_boilerplate(lines, fields)
+    kept, dropped, breaks = _drop_boilerplate(lines, fields, menus)
     return CleanedText("\n".join(kept), fields, dropped, breaks)
 
 
@@ -104,6 +128,7 @@ def _normalise_characters(text: str) -> str:
     text = _HTML_COMMENT.sub("", text)
     text = _LAYOUT_TAG.sub("", text)
     text = text.replace("&nbsp;", " ").replace("&emsp;", " ").replace("&ensp;", " ")
+    text = _COMBINING_TONE.sub(lambda m: unicodedata.normalize("NFC", m.group()), text)
     text = PINYIN_ARTEFACT.sub("", text)
     return _FULLWIDTH_ALNUM.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
 
@@ -169,8 +194,14 @@ def _is_boilerplate(line: str) -> bool:
         return True
     if _BREADCRUMB.search(line) and len(compact) <= 100 and "。" not in line:
         return True
+    if _SLASH_PATH.match(line) and len(compact) <= 100 and not re.search("[，。；！？]", line):
+        return True
     tokens = line.split(" ")
     return all(token in _NAV_WORDS for token in tokens)
+
+
+def is_site_name(line: str) -> bool:
+    return bool(_SITE_NAME.search(line.replace(" ", "")))
 
 
 def is_title_like(line: str) -> bool:
@@ -187,7 +218,8 @@ def _is_letter_line(line: str) -> bool:
         or (_SENTENCE_PUNCT.search(line) and len(compact) >= 4)
         or re.fullmatch(r"(?:的|提案的|建议的)?(?:答复|答覆|答復|复函|復函|答复函|的函|答复的函)", compact)
         or _DATE_ANY.search(line)
-        or UNIT_SUFFIX.search(compact)
+        or (UNIT_SUFFIX.search(compact) and not is_site_name(compact))
+        or _LETTERHEAD.match(compact)
         or is_title_like(compact)
         or _DOC_NUMBER.search(line)
         or _CATEGORY_LINE.search(compact)
@@ -199,9 +231,26 @@ def _is_letter_line(line: str) -> bool:
     )
 
 
+def _is_menu(raw_line: str) -> bool:
+    """A row of short link labels (`首页 政务公开 互动交流`, `网站首页 | 建议提案 | …`): at least
+    three, none longer than a label, no sentence and no number, and not a row of unit names (a
+    joint signature)."""
+    tokens = [t for t in _MENU_SPLIT.split(_BULLET.sub("", raw_line.strip())) if t]
+    if len(tokens) < 3 or _SENTENCE_OR_DIGIT.search(raw_line):
+        return False
+    if any(len(t) > 6 or not _CJK_CHAR.search(t) for t in tokens) or _is_spaced_title("".join(tokens)):
+        return False
+    return sum(bool(UNIT_SUFFIX.search(t)) for t in tokens) * 2 < len(tokens)
+
+
+def _is_spaced_title(joined: str) -> bool:
+    """A heading captured with spaces between its words (`关于 加快 农田 建设的 建议`)."""
+    return bool(re.match("(?:关于|關於|關于|对|對)", joined) and _TITLE_END.search(joined))
+
+
 def _looks_like_nav(line: str) -> bool:
     compact = line.replace(" ", "")
-    if _URL.search(line):
+    if _URL.search(line) or _PAGE_PATH.search(line):
         return True
     if _is_letter_line(line):
         return False
@@ -210,7 +259,7 @@ def _looks_like_nav(line: str) -> bool:
 
 
 def _drop_boilerplate(
-    lines: list[str], fields: dict[str, str]
+    lines: list[str], fields: dict[str, str], menus: set[str]
 ) -> tuple[list[str], list[str], set[int]]:
     """Kept lines, dropped lines, and the kept lines that had page chrome cut out just before them."""
     kept: list[tuple[int, str]] = []
@@ -258,7 +307,7 @@ def _drop_boilerplate(
         if i < body_start and not follows_record_key and _BARE_DATE.match(line):
             harvest_page_meta(line, fields)
             dropped.append(line)
-        elif in_zone and not follows_record_key and _looks_like_nav(line):
+        elif in_zone and not follows_record_key and (line in menus or _looks_like_nav(line)):
             dropped.append(line)
         else:
             out.append((n, line))

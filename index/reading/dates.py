@@ -1,7 +1,7 @@
 """Dates as letters write them, including the damaged forms web captures produce.
 
 `2017年8月9日`, `2017-08-28`, `二○一一年五月十日`, `2019年 10月14日`, and digits whose 年/月/日
-were lost on the way (`20211026`, `2017821`). Everything becomes ISO `YYYY-MM-DD`, or None
+were lost on the way (`20211026`, `2017821`) or mistyped (`2019月6月11日`). Everything becomes ISO `YYYY-MM-DD`, or None
 when the string does not hold a real calendar date.
 """
 
@@ -12,7 +12,8 @@ from datetime import date
 
 from index.numerals import chinese_int
 
-YMD = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?")
+# `2019月6月11日`: a 年 typed as 月 is read as 年 when another 月 follows.
+YMD = re.compile(r"(\d{4})\s*(?:[年\-/.]|月(?=\s*\d{1,2}\s*月))\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?")
 CN_YMD = re.compile(
     r"([〇○零一二三四五六七八九OＯ]{4})\s*年\s*([一二三四五六七八九十]{1,2})\s*月"
     r"\s*([一二三四五六七八九十]{1,3})\s*日"

@@ -1,9 +1,11 @@
 """The fields of a letter, each looked for where letters actually put it, most reliable place first.
 
-The title in the heading lines (joined when split over two lines), the issuer in the signature,
-the date next to the signature, then the same facts in the page's own metadata as a fallback.
-Every extractor reads the cleaned lines (and the harvested page fields); `index.reading.letter`
-decides where the header, salutation and closing are and calls them in turn.
+The date next to the signature, the addressee in the salutation, the session and number in the
+title or opening, the document number above the salutation, then the same facts in the page's
+own metadata as a fallback (the title is `index.reading.title`'s, the issuer
+`index.reading.issuer`'s). Every extractor reads the cleaned lines (and the harvested page
+fields); `index.reading.letter` decides where the header, salutation and closing are and calls
+them in turn.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from index.reading.clean import CJK, RECORD_KEYS, is_spam, is_title_like
+from index.reading.clean import CJK, RECORD_KEYS, is_title_like
 from index.reading.dates import DATE_PATTERN, parse_date
 from index.reading.units import UNIT_SUFFIXES
 from index.vocab import alternation, load_vocabulary
@@ -22,20 +24,14 @@ Channel = Literal["NPC", "CPPCC", "other"]
 # The key lists and title words (and what each one means) are in fields.toml.
 _VOCAB = load_vocabulary(Path(__file__).with_name("fields.toml"))
 
-_UNIT_FULL = re.compile(f"[{CJK}（）()·]{{2,40}}{UNIT_SUFFIXES}")
-_REPLY_END = re.compile(f"(?:{alternation(_VOCAB['title.reply_endings'])})" r"(?:[（(][^（）()]{1,20}[）)])?$")
-_TITLE_START = re.compile(r"^(?:关于|關於|關于|对|對|[（(]\d{4}年[）)])")
-_TITLE_TAIL = re.compile(
-    r"^(?:第?[^，。；：]{0,24}?(?:号|號))?(?:[^，。；：]{0,12}?)"
-    r"(?:答复|答覆|答復|复函|復函|答复函|答復函|的函|意见|意見)"
-)
-_FIELD_LINE = re.compile(f"^[{CJK}]{{2,8}}[:：]")
-_SEVERAL_UNITS = re.compile(f"{UNIT_SUFFIXES}(?:市|县|縣|区|區|省)[{CJK}]{{2,}}{UNIT_SUFFIXES}$")
-_GENERIC_SOURCES = re.compile(r"办公室|辦公室|政府办|政府辦|系统管理员|网$|網$|^本站|^区政府$|^县政府$|^市政府$")
+# `尊敬的`, `尊敬地` before the name greeted: not part of the addressee.
+_HONORIFIC = f"(?:{alternation(_VOCAB['addressee.honorifics'])})"
+# `某某委员（区应急管理局）：`: the member's work unit noted after the role.
+_UNIT_NOTE = r"(?:[（(][^（）()]{1,20}[）)])?"
+_HEADING_HALF = re.compile(r"^(?:关于|關於|關于|对|對)|会议|會議|[届屆]")
 _SALUTATION = re.compile(
-    r"^(?:尊敬的)?(?P<who>[^，。；：:！？]{1,80}?)(?:您好|你好)?[:：]$"
+    f"^{_HONORIFIC}?" r"(?P<who>[^，。；：:！？]{1,80}?)(?:您好|你好)?[:：]$"
 )
-_PERSON_ROLE = re.compile(r"(?:代表|委员|委員|代表們|代表们|委员们|委員們|同志|先生|女士)$")
 _NUM = r"[一二三四五六七八九十〇零○0-9]{1,4}"
 SESSION_RE = re.compile(
     rf"(?:政协|政協)?[{CJK}]{{0,10}}?(?:人大|政协|政協)?第?{_NUM}[届屆]"
@@ -51,6 +47,10 @@ _NUMBER_AFTER_SESSION = re.compile(
     rf"^(?:代表建议|代表建議|建议|建議|委员提案|委員提案|提案|议案|議案|[{CJK}]{{0,8}}类|[:：\s]|--)*"
     r"(第[^\s，。；、“”《》（）()]{1,8}?(?:号|號)|[A-Za-z\u4e00-\u9fff]?\d+(?:-\d+)?(?:号|號))"
 )
+# `…会议苏溪镇13号建议`: a number given after the delegation that made the suggestion.
+_DELEGATION_NUMBER = re.compile(
+    rf"^(?:(?!第)[{CJK}]){{2,6}}?(\d+(?:-\d+)?(?:号|號))(?:代表)?(?:建议|建議|提案|议案|議案)"
+)
 _NUMBER_ANY = re.compile(
     r"(?<![〔\[〕\]\d])(第[A-Z]{0,4}\d+(?:-\d+)?(?:号|號))(?=[^〕\]]{0,4}?(?:代表)?(?:建议|建議|提案|议案|議案|）|\)|“|《|的|，))"
 )
@@ -63,7 +63,13 @@ _DISCLOSURE = re.compile(
     f"|(?P<w>{alternation(_VOCAB['disclosure.phrases'])})"
 )
 _CONTACT = re.compile(f"^[（(]?(?:{alternation(_VOCAB['contact.keys'])})")
-_DOC_NUMBER = re.compile(f"[{CJK}]{{1,12}}(?:[〔\\[(（]\\d{{4}}[〕\\])）])[{CJK}]?\\d+[号號]")
+# A document number (`粤卫案函〔2020〕208号`), also what the title reader refuses as a heading.
+DOC_NUMBER = re.compile(f"[{CJK}]{{1,12}}(?:[〔\\[(（【]\\d{{4}}[〕\\])）】])[{CJK}]?\\d+[号號]")
+_BARE_DOC_NUMBER = re.compile(r"[〔\[(（【]\d{4}[〕\])）】]\d+[号號]")
+# `文号：`, `发文字号` written in front of the number on the same line.
+_DOC_KEY = re.compile(
+    "^(?:" + alternation(_VOCAB["doc_number.page_keys"] + _VOCAB["doc_number.record_keys"]) + ")[:：]?"
+)
 
 
 def _compact(text: str) -> str:
@@ -85,12 +91,14 @@ def salutation_index(lines: list[str]) -> int | None:
         if m and not (len(nxt) >= 15 or re.match(r"[您你贵貴在关關现現]", nxt)):
             continue
         if m and len(compact) <= 90 and (
-            re.search(r"(?:代表|委员|委員|同志|先生|女士)(?:们|們)?(?:并附议人|並附議人|等)?$", who)
+            re.search(r"(?:代表|委员|委員|同志|先生|女士)(?:们|們)?(?:并附议人|並附議人|等)?" + _UNIT_NOTE + "$", who)
             or re.fullmatch(f"[{CJK}（）()·]{{1,40}}{UNIT_SUFFIXES}", who)
         ):
             return i
-        if len(compact) <= 60 and re.fullmatch(
-            rf"(?:尊敬的)?[{CJK}、·]{{1,50}}(?:代表|委员|委員|代表們|代表们|委员们)", compact
+        # Without a colon, a line that is only a name and a role greets the reader — unless it is
+        # the first half of a wrapped heading (`对某某省三届人大五次会议代表` / `建议第5号的答复`).
+        if len(compact) <= 60 and not _HEADING_HALF.search(compact) and re.fullmatch(
+            rf"{_HONORIFIC}?[{CJK}、·]{{1,50}}(?:代表|委员|委員|代表們|代表们|委员们)", compact
         ):
             return i
     return None
@@ -105,44 +113,7 @@ def first_paragraph(lines: list[str]) -> int:
     return len(lines)
 
 
-def _title_candidates(header: list[str], breaks: set[int]) -> list[str]:
-    """Titles in the heading lines, with a split title (or an issuer line above it) joined."""
-    found: list[str] = []
-    i = 0
-    while i < len(header):
-        line = _compact(header[i])
-        starts = (_TITLE_START.match(line) or is_title_like(line)) and not (
-            line.startswith((*RECORD_KEYS, "【"))
-            or _FIELD_LINE.match(line)
-            or _DOC_NUMBER.search(line)
-            or re.search("[。，]", line)
-            or len(line) > 90
-        )
-        if (
-            _UNIT_FULL.fullmatch(line)
-            and i + 1 < len(header)
-            and i + 1 not in breaks
-            and _TITLE_START.match(_compact(header[i + 1]))
-        ):
-            line = line + _compact(header[i + 1])
-            i += 1
-            starts = True
-        if not starts or is_spam(line) or len(line) < 6:
-            i += 1
-            continue
-        while not _REPLY_END.search(line) and i + 1 < len(header):
-            nxt = _compact(header[i + 1])
-            if _TITLE_TAIL.match(nxt) and len(nxt) <= 16 and not _TITLE_START.match(nxt):
-                line += nxt
-                i += 1
-            else:
-                break
-        found.append(line)
-        i += 1
-    return found
-
-
-def _field_value(lines: list[str], keys: tuple[str, ...]) -> str | None:
+def field_value(lines: list[str], keys: tuple[str, ...]) -> str | None:
     """`key：value` or a key on its own line with the value on the next one."""
     for i, line in enumerate(lines):
         compact = _compact(line)
@@ -153,86 +124,6 @@ def _field_value(lines: list[str], keys: tuple[str, ...]) -> str | None:
                     return rest
                 if i + 1 < len(lines) and len(lines[i + 1]) <= 80:
                     return _compact(lines[i + 1])
-    return None
-
-
-def _quoted_title(text: str) -> str | None:
-    m = re.search(r"《([^《》]{4,80})》", text)
-    return m.group(1) if m else None
-
-
-def extract_title(
-    header: list[str], lines: list[str], fields: dict[str, str], breaks: set[int]
-) -> tuple[str | None, str | None]:
-    """(reply title, suggestion title)."""
-    candidates = _title_candidates(header, breaks)
-    reply = [c for c in candidates if _REPLY_END.search(c)]
-    record_reply = _field_value(lines, _VOCAB["title.reply_keys"])
-    summary = _field_value(lines, _VOCAB["title.summary_keys"])
-    suggestion = (
-        _field_value(lines, _VOCAB["title.suggestion_keys"])
-        or fields.get("标题") if not reply else None
-    )
-    if suggestion:
-        suggestion = _quoted_title(suggestion) or suggestion
-    title: str | None = None
-    if record_reply:
-        title = record_reply
-    elif reply:
-        title = max(reply, key=len)
-    elif summary and _quoted_title(summary):
-        title = _quoted_title(summary)
-    else:
-        for key in _VOCAB["title.page_keys"]:
-            value = fields.get(key)
-            if value and _REPLY_END.search(value):
-                title = value
-                break
-    if title is None:
-        suggestion_lines = [c for c in candidates if re.search(r"建议|建議|提案|议案|議案", c)]
-        attached = next(
-            (m.group(1) for line in lines if (m := re.search(r"标题[:：](.{4,80})$", _compact(line)))),
-            None,
-        )
-        title = suggestion_lines[0] if suggestion_lines else suggestion or attached
-    opening = "\n".join(lines[:12])
-    quoted = re.search(r"(?:提出的?|提交的?)[^《“\n]{0,10}[《“]([^《》“”\n]{4,80})[》”]", opening)
-    bare = re.search(r"提出(?:的)?(关于[^，。；\n《》“”]{4,60}?的(?:建议|提案|意见|议案))", opening)
-    suggestion_title = suggestion or (quoted.group(1) if quoted else bare.group(1) if bare else None)
-    return title, suggestion_title
-
-
-def extract_issuer(title: str | None, header: list[str], lines: list[str], closing_from: int,
-                   fields: dict[str, str]) -> str | None:
-    for line in reversed(lines[closing_from:]):
-        compact = _compact(line)
-        if " " in line.strip() or "：" in compact or ":" in compact:
-            continue
-        m = re.match(rf"^({_UNIT_FULL.pattern})(?:{DATE_PATTERN.pattern})?$", compact)
-        if m and not _PERSON_ROLE.search(m.group(1)) and not _SEVERAL_UNITS.search(m.group(1)):
-            return m.group(1)
-    for line in reversed(lines[closing_from:]):
-        m = re.search(rf"(?:^|\s)({_UNIT_FULL.pattern})\s*(?:{DATE_PATTERN.pattern}|\d{{4}}年)$", line)
-        if m and not _SEVERAL_UNITS.search(m.group(1)):
-            return m.group(1)
-    if title:
-        m = re.match(rf"^([{CJK}（）()·]{{2,40}}?{UNIT_SUFFIXES})(?:关于|關於|關于|对|對)", title)
-        if m:
-            return m.group(1)
-    for line in header:
-        compact = _compact(line)
-        if _UNIT_FULL.fullmatch(compact) and not _PERSON_ROLE.search(compact):
-            return compact
-    for key in _VOCAB["issuer.record_keys"]:
-        value = _field_value(lines[closing_from:], (key,)) or _field_value(lines, (key,))
-        if value and "、" not in value and _UNIT_FULL.fullmatch(value):
-            return value
-    for key in _VOCAB["issuer.page_keys"]:
-        value = _compact(fields.get(key, ""))
-        if value and not _GENERIC_SOURCES.search(value) and not re.search(r"\d", value) and (
-            _UNIT_FULL.fullmatch(value) or value.endswith(("局", "厅", "委"))
-        ):
-            return value
     return None
 
 
@@ -251,7 +142,7 @@ def extract_date(lines: list[str], closing_from: int, fields: dict[str, str]) ->
             if date:
                 return date
     for key in _OWN_DATE_KEYS:
-        value = _field_value(lines, (key,)) or fields.get(key)
+        value = field_value(lines, (key,)) or fields.get(key)
         if value and (date := parse_date(value)):
             return date
     for key in _PAGE_DATE_KEYS:
@@ -264,7 +155,7 @@ def extract_date(lines: list[str], closing_from: int, fields: dict[str, str]) ->
 def extract_addressee(lines: list[str], salutation: int | None, title: str | None) -> str | None:
     if salutation is not None:
         who = _compact(lines[salutation]).rstrip("：:")
-        who = re.sub(r"^尊敬的", "", who)
+        who = re.sub(f"^{_HONORIFIC}", "", who)
         who = re.sub(r"(?:您好|你好)$", "", who)
         return who or None
     if title:
@@ -278,7 +169,7 @@ def extract_addressee(lines: list[str], salutation: int | None, title: str | Non
 
 def extract_session(title: str | None, lines: list[str]) -> tuple[str | None, str | None, int]:
     """(session, number, end offset of the session match in the searched text or -1)."""
-    record = _field_value(lines, _VOCAB["session.record_keys"])
+    record = field_value(lines, _VOCAB["session.record_keys"])
     sources = [s for s in (record, title, "\n".join(lines[:14])) if s]
     for source in sources:
         for m in SESSION_RE.finditer(_compact(source) if source is not sources[-1] else source):
@@ -287,7 +178,7 @@ def extract_session(title: str | None, lines: list[str]) -> tuple[str | None, st
             if len(session) < 5:
                 continue
             tail = (_compact(source) if source is not sources[-1] else source)[m.end():m.end() + 30]
-            n = _NUMBER_AFTER_SESSION.match(tail)
+            n = _NUMBER_AFTER_SESSION.match(tail) or _DELEGATION_NUMBER.match(tail)
             return session, n.group(1) if n else None, m.end()
     return None, None, -1
 
@@ -300,7 +191,7 @@ def with_di(number: str | None, text: str) -> str | None:
 
 
 def extract_number(lines: list[str], title: str | None) -> str | None:
-    value = _field_value(lines, _VOCAB["number.record_keys"])
+    value = field_value(lines, _VOCAB["number.record_keys"])
     if value:
         m = re.match(r"第?[A-Za-z]{0,4}\d+(?:-\d+)?(?:号|號)?", value)
         if m:
@@ -368,14 +259,19 @@ def extract_contact(lines: list[str], closing_from: int) -> str | None:
 
 
 def extract_doc_number(lines: list[str], fields: dict[str, str], salutation: int | None) -> str | None:
+    """The reply's own document number (`粤卫案函〔2020〕208号`) in the lines above the salutation,
+    else a record's `建议字：〔2023〕8号`, else the page's `文号`; never its field name."""
     head = lines[: salutation if salutation is not None else 6]
     for line in head:
-        m = _DOC_NUMBER.search(_compact(line))
+        m = DOC_NUMBER.search(_DOC_KEY.sub("", _compact(line)))
         if m:
             return m.group(0)
+    record = field_value(head, _VOCAB["doc_number.record_keys"])
+    if record and (m := _BARE_DOC_NUMBER.match(record)):
+        return m.group(0)
     for key in _VOCAB["doc_number.page_keys"]:
-        value = fields.get(key)
+        value = _compact(fields.get(key, ""))
         if value and re.search(r"\d", value):
-            return value
+            m = DOC_NUMBER.search(value)
+            return m.group(0) if m else value
     return None
-

@@ -22,16 +22,16 @@ from index.reading.fields import (
     extract_date,
     extract_disclosure,
     extract_doc_number,
-    extract_issuer,
     extract_number,
     extract_session,
-    extract_title,
     first_paragraph,
     salutation_index,
     with_di,
 )
+from index.reading.issuer import extract_issuer
 from index.reading.load import LoadedText, load_file
 from index.reading.outline import Section, build_outline
+from index.reading.title import extract_title
 
 
 class ReplyLetter(BaseModel):
@@ -118,7 +118,8 @@ def parse_text(
     closing = next((s for s in sections if s.kind == "closing"), None)
     closing_from = text.count("\n", 0, closing.start) if closing else len(lines)
 
-    title, suggestion_title = extract_title(header, lines, fields, breaks or set())
+    breaks = breaks or set()
+    title, suggestion_title = extract_title(header, lines, fields, breaks)
     session, number, _ = extract_session(title, lines)
     addressee = extract_addressee(lines, salutation, title)
     return ReplyLetter(
@@ -126,7 +127,7 @@ def parse_text(
         source=source,
         title=title,
         suggestion_title=suggestion_title,
-        issuer=extract_issuer(title, header, lines, closing_from, fields),
+        issuer=extract_issuer(title, header, lines, closing_from, fields, breaks),
         date=extract_date(lines, closing_from, fields),
         addressee=addressee,
         channel=extract_channel(session, title, addressee, text),

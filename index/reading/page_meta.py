@@ -48,6 +48,16 @@ _PAGE_LINE_START = re.compile(
 )
 
 
+# `[ 索引号 ] | 1150…/2025-00185 | [ 发文字号 ] | …`: keys in brackets, cells between bars.
+_BRACKETED_KEY = re.compile(r"[\[【［]\s*(" + _ANY_KEY + r")\s*[\]】］]\s*\|?\s*")
+
+
+def unbracket_keys(line: str) -> str:
+    """`[ 成文日期 ] | 2025-05-13 |` → `成文日期：2025-05-13 |`: a table that writes its keys in
+    brackets reads like any other `key：value` row. Only page keys are unbracketed."""
+    return _BRACKETED_KEY.sub(lambda m: re.sub(r"\s", "", m.group(1)) + "：", line)
+
+
 def is_page_meta(line: str) -> bool:
     """A line of the table: it starts with a key and its colon (a date may come first), or with a
     long key, or is a row of keys without colons, or holds two `key：` pairs. Long lines are
@@ -77,7 +87,9 @@ def harvest_page_meta(line: str, fields: dict[str, str]) -> str | None:
     for i, m in enumerate(matches):
         key = re.sub(r"\s", "", next(g for g in m.groups() if g))
         end = matches[i + 1].start() if i + 1 < len(matches) else len(line)
-        value = re.split(r"【|\s{2,}|字体|字號|打印|浏览", line[m.end():end])[0].strip(" |:：")
+        # A value ends where the next field starts, even one that is not a known key (`作者：`).
+        value = re.split(r"【|\s{2,}|字体|字號|打印|浏览|\s[^\s:：]{1,6}[:：]", line[m.end():end])[0]
+        value = value.strip(" |:：")
         if value and key not in fields:
             fields[key] = value
         missing = None if value else key

@@ -136,3 +136,53 @@ def test_metadata_lines_behind_a_bullet_or_without_colons_are_dropped() -> None:
     assert "日期 2021-05-01 地点县政府三楼会议室" in result.text  # one key and no other: not a table row
     assert result.page_fields["发布机构"] == "某某县农业农村局"
     assert result.page_fields["主题分类"] == "农业、畜牧业、渔业"
+
+
+def test_breadcrumbs_menus_and_page_paths_are_dropped_before_the_letter() -> None:
+    raw = (
+        "您当前的位置：首页/政务公开/建议提案/人大代表建议\n"
+        "首页/ 政府信息公开 / 建议提案 / 正文\n"
+        "当前所在的位置：首页\n"
+        " > 政府信息公开 > 人大建议\n"
+        "首页 政务公开 互动交流 办事服务\n"
+        "网站首页｜机构概况｜政务公开｜互动交流\n"
+        "• 网上办事 政务公开 互动交流\n"
+        "| 首页 | 信息公开 | 建议提案 |\n"
+        "今天是：\n"
+        "12综合信息/col/col1234/index.html政务公开/col/col1235/index.html\n"
+        "关于县十届人大二次会议第15号建议的答复\n"
+        "刘某某代表：\n"
+        "您提出的关于加强农田水利建设的建议收悉，现答复如下：我局将继续加大投入，改善灌溉条件。\n"
+        "感谢您对农业农村工作的关心和支持。\n"
+        "某某县农业农村局\n"
+    )
+    cleaned = clean_text(raw).text
+    assert cleaned.startswith("关于县十届人大二次会议第15号建议的答复\n"), cleaned
+    assert cleaned.endswith("某某县农业农村局")
+
+
+def test_a_sentence_with_slashes_or_short_words_is_not_taken_for_navigation() -> None:
+    sentence = "我局将统筹种植/养殖/加工三类项目，逐步完善产业链条，带动农户增收。"
+    raw = (
+        f"关于县十届人大二次会议第3号建议的答复\n某某代表：\n{sentence}\n此致 敬礼\n"
+        "某某县水利局 某某县财政局 某某县农业农村局\n"
+    )
+    cleaned = clean_text(raw).text
+    assert sentence in cleaned
+    assert "某某县水利局" in cleaned
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["鄉鎮(zhèn)道路", "鄉鎮（zhèn）道路", "鄉鎮( zhèn )道路", "鄉鎮(zhe\u0300n)道路", "關(ɡuān)於鄉鎮道路"],
+    ids=["ascii", "full-width", "spaced", "combining-tone", "pinyin-font-g"],
+)
+def test_pinyin_artefacts_of_mirror_sites_are_removed_in_every_form(raw: str) -> None:
+    cleaned = clean_text(f"张某某代表：\n您提出的关于加强{raw}建设的建议收悉，现答复如下：我局将加快建设。").text
+    assert "(" not in cleaned and "（" not in cleaned and "zh" not in cleaned and "ɡ" not in cleaned
+    assert "鄉鎮道路" in cleaned
+
+
+def test_a_bracketed_note_in_latin_letters_is_not_a_pinyin_artefact() -> None:
+    cleaned = clean_text("关于第5号建议办理情况的答复(B)\n张某某代表：\n华为(ICT)学院已建成，现答复如下。").text
+    assert "答复（B）" in cleaned and "华为（ICT）学院" in cleaned

@@ -31,6 +31,8 @@ def _parsed(path: Path) -> ReplyLetter:
 
 def _accuracy(gold_file: Path, folder: Path) -> dict[str, tuple[float, list[str]]]:
     gold = [json.loads(line) for line in gold_file.read_text(encoding="utf-8").splitlines() if line]
+    for g in gold:
+        g.setdefault("file", f"{g.get('letter')}.txt")
     result = {}
     for field in GOLD_FIELDS:
         wrong = [
@@ -46,6 +48,19 @@ def _accuracy(gold_file: Path, folder: Path) -> dict[str, tuple[float, list[str]
 def test_fields_match_the_hand_written_gold_of_the_shared_corpus(field: str) -> None:
     accuracy, wrong = _accuracy(ROOT / "tests" / "gold" / "letters.jsonl", CORPUS)[field]
     assert accuracy >= 0.95, f"{field}: {accuracy:.2%}\n" + "\n".join(wrong)
+
+
+# The 20 letters added to the shared corpus with field labels written by someone who never saw
+# the parser (`gold-fields.jsonl`, the issue's own measurement). The floors are what the parser
+# reaches; the one date it misses (055) is a page date the labels leave out on purpose, where our
+# own gold takes the page date when the letter has none.
+SHARED_GOLD_FLOORS = {"title": 1.0, "issuer": 1.0, "date": 0.95, "addressee": 1.0, "number": 1.0}
+
+
+@pytest.mark.parametrize("field", GOLD_FIELDS)
+def test_fields_match_the_independent_labels_of_the_added_letters(field: str) -> None:
+    accuracy, wrong = _accuracy(CORPUS.parent / "gold-fields.jsonl", CORPUS)[field]
+    assert accuracy >= SHARED_GOLD_FLOORS[field], f"{field}: {accuracy:.2%}\n" + "\n".join(wrong)
 
 
 BLIND = ROOT / "tests" / "fixtures" / "blind"
