@@ -91,6 +91,8 @@ def examine(
         without_list_words(query) if listing else query, library, asking.embedder, filters=filters,
         prefer_letters=rewrite.prefer_letters, top_k=depth,
     )
+    if rewrite.rewritten and rewrite.asked and rewrite.prefer_letters and not rewrite.required and not listing:
+        retrieval = _focused(asking, rewrite, retrieval, filters, depth)
     analysed = analyse(query, tokenizer, kind=rewrite.kind, asked=rewrite.asked, required=rewrite.required)
     fact = None if analysed.is_list or rewrite.over_letters else letter_fact(
         analysed, retrieval, tokenizer, focus_letters=rewrite.prefer_letters
@@ -100,6 +102,23 @@ def examine(
         focus_cited=rewrite.prefer_cited,
     )
     return Examination(rewrite, analysed, retrieval, evidence, fact)
+
+
+def _focused(
+    asking: Asking, rewrite: Rewrite, retrieval: Retrieval, filters: Filters | None, depth: int
+) -> Retrieval:
+    """A follow-up that names nothing new (还卡在什么上？) is about the letter in focus: its own
+    words rank that letter's sections first, ahead of what the borrowed topic finds elsewhere."""
+    scope = replace(filters or Filters(), letters=rewrite.prefer_letters)
+    if filters is not None and filters.letters:
+        scope = replace(scope, letters=tuple(x for x in rewrite.prefer_letters if x in filters.letters))
+    own = retrieve(rewrite.asked or "", asking.library, asking.embedder, filters=scope, top_k=depth)
+    if not own.passages:
+        return retrieval
+    rest = [p for p in retrieval.passages if not any(
+        q.letter_id == p.letter_id and q.start < p.end and p.start < q.end for q in own.passages
+    )]
+    return replace(retrieval, passages=(own.passages[: depth // 2] + rest)[:depth])
 
 
 def extractive_answer(asking: Asking, question: str, examined: Examination) -> Answer:
