@@ -1,0 +1,1 @@
+"""replyqa's pieces offered to other frameworks (today: a llama-index retriever)."""
