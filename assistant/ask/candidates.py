@@ -35,6 +35,7 @@ _ANSWER_FOLLOWS = re.compile(r"(?:答复|回复|函复|报告|说明|意见)?如
 the acknowledgement and what follows it are candidates apart."""
 _ACKNOWLEDGEMENT = re.compile(
     r"收悉|答复如下|函复如下|回复如下|意见如下|函告如下|如下[:：]$|已交我们|交由我|转交我|交我[局们委厅]|研究办理"
+    r"|现将.{0,12}(?:通报|答复|报告|回复|函告|说明)|(?:针对|对于)(?:您|你)们?所?提(?:出的?)?(?:建议|提案)即"
 )
 _COURTESY = re.compile(
     r"^(?:感谢|衷心感谢|再次感谢|再一次感谢|谢谢|希望|恳请|此致|敬礼|特此|专此|欢迎|如有|以上答复|以上意见|以上是|以上供)"

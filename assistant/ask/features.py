@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.ask.candidates import Candidate
+from assistant.ask.candidates import Candidate, top_section
 from assistant.ask.question import Question
 from assistant.ask.signals import Scorer
 from index.tokenizer import ChineseTokenizer
@@ -78,7 +78,7 @@ class Signals:
     """Share of the asked part's words its letter holds anywhere."""
     place_missing_in_sentence: bool
     """A place the question names with its suffix (青岛市) that neither the sentence, its
-    headings nor its letter's identity names: the sentence's figure is not that place's."""
+    section nor its letter's identity names: the sentence's figure is not that place's."""
     place_missing_in_letter: bool
     """Such a place that the letter never mentions at all."""
 
@@ -98,7 +98,10 @@ def _relative(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def signals_of(candidate: Candidate, scorer: Scorer, searchable: str) -> Signals:
-    letter_identity = scorer.identity(scorer.retrieval.snapshot.letter(candidate.letter_id))
+    letter = scorer.retrieval.snapshot.letter(candidate.letter_id)
+    letter_identity = scorer.identity(letter)
+    top = top_section(letter, candidate.start)
+    section = scorer.norm(letter.text[top.start:top.end]) if top is not None else ""
     hay = scorer.norm(candidate.text)
     heading = scorer.norm(candidate.heading)
     before = scorer.norm(candidate.paragraph[max(0, len(candidate.paragraph) - len(candidate.text) - 80):
@@ -119,7 +122,7 @@ def signals_of(candidate: Candidate, scorer: Scorer, searchable: str) -> Signals
         letter_coverage=scorer.coverage(scorer.weights, searchable),
         letter_asked_coverage=scorer.coverage(scorer.asked_weights, searchable),
         place_missing_in_sentence=any(
-            w not in hay and w not in heading and w not in letter_identity and w not in before
+            w not in hay and w not in heading and w not in letter_identity and w not in before and w not in section
             for w in scorer.administrative
         ),
         place_missing_in_letter=any(w not in searchable for w in scorer.administrative),
