@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 QUESTION_SETS = (
     ROOT / "eval" / "corpus.jsonl",
     ROOT / "eval" / "staff.jsonl",
+    ROOT / "eval" / "staff-train.jsonl",
     ROOT.parent / "shared" / "corpus" / "questions-independent.jsonl",
 )
 CORPUS = ROOT.parent / "shared" / "corpus" / "letters"
@@ -182,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ModelFileError:  # the first fit: answer history turns with hand-set weights
         calibration = Calibration.prior()
         _write(args.out, calibration)
-    with temporary_index(Settings(), args.corpus) as qa:
+    with temporary_index(Settings(), args.corpus, calibration=calibration) as qa:
         for n in range(max(1, args.rounds)):
             qa.asking = pipeline.Asking(qa.settings, qa.library, qa.embedder, calibration, None)
             calibration = fit(qa.asking, questions)

@@ -27,6 +27,7 @@ from assistant.evaluation.thresholds import check_thresholds, parse_threshold
 
 if TYPE_CHECKING:
     from assistant.ask.answer import Answer
+    from assistant.ask.calibration import Calibration
     from assistant.service import ReplyQA
     from index.settings import Settings
 
@@ -90,7 +91,9 @@ def run_eval(
 
 
 @contextmanager
-def temporary_index(settings: Settings, corpus: Path, *, log: TextIO = sys.stderr) -> Iterator[ReplyQA]:
+def temporary_index(
+    settings: Settings, corpus: Path, *, log: TextIO = sys.stderr, calibration: Calibration | None = None
+) -> Iterator[ReplyQA]:
     """A fresh embedded index in a temporary folder with `corpus` ingested; the configured model
     store is reused, and a configured Chroma server is not (a temp index must not leave traces)."""
     from index.pipeline import discover
@@ -104,7 +107,7 @@ def temporary_index(settings: Settings, corpus: Path, *, log: TextIO = sys.stder
     from assistant.service import ReplyQA
 
     with tempfile.TemporaryDirectory(prefix="replyqa-eval-", ignore_cleanup_errors=True) as tmp:
-        app = ReplyQA.open(settings.scratch(Path(tmp)))
+        app = ReplyQA.open(settings.scratch(Path(tmp)), calibration=calibration)
         try:
             print(f"正在把 {corpus} 中的 {len(files)} 个文件导入临时索引……", file=log, flush=True)
             report = app.ingest([corpus])

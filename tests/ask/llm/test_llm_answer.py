@@ -423,3 +423,13 @@ def test_a_timeout_falls_back_too(qa: ReplyQA, fake: FakeOpenAI) -> None:
     answer = impatient.ask(question)
     assert answer.mode == "extractive" and answer.text.startswith("（大模型服务不可用：请求超时。")
     assert answer.found and "21座" in answer.text
+
+
+def test_a_question_about_the_letter_itself_is_answered_from_its_fields(qa: ReplyQA, fake: FakeOpenAI) -> None:
+    """The LLM path takes the same retrieval and the same field answers: a 文号 is quoted from
+    where the letter states it, and no model is asked to write it."""
+    answer = qa.ask("青河市水利局对第112号建议的答复文号是多少？")
+    assert answer.found, answer.text
+    assert "青水建议复〔2024〕19号" in answer.citations[0].quote
+    assert answer.citations[0].letter == "qh-sl-2024-112"
+    assert not answer_requests(fake)
