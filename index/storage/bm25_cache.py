@@ -55,7 +55,7 @@ def save(index: BM25Index, cache_dir: Path, stem: str) -> None:
 
 def load(cache_dir: Path, stem: str, tokenizer: ChineseTokenizer, *, k1: float = K1, b: float = B) -> BM25Index:
     """Raises `CacheMiss` unless the cache is intact and made with this tokenizer and parameters."""
-    arrays, sidecar = load_bundle(cache_dir, stem, {"format": CACHE_FORMAT, **_key(tokenizer, k1, b)})
+    arrays, sidecar = load_bundle(cache_dir, stem, {"format": CACHE_FORMAT, **_key(tokenizer, k1, b)}, mmap=True)
     try:
         ids = unpack_strings(arrays["ids_blob"], arrays["ids_offsets"])
         terms = unpack_strings(arrays["terms_blob"], arrays["terms_offsets"])
@@ -64,10 +64,9 @@ def load(cache_dir: Path, stem: str, tokenizer: ChineseTokenizer, *, k1: float =
         indptr, rows, tf, dl = arrays["indptr"], arrays["rows"], arrays["tf"], arrays["dl"]
         if len(indptr) != len(terms) + 1 or len(dl) != len(ids) or len(rows) != len(tf) or int(indptr[-1]) != len(rows):
             raise CacheMiss("inconsistent shapes")
-        if len(rows) and (int(rows.min()) < 0 or int(rows.max()) >= len(ids)):
-            raise CacheMiss("row index out of range")
-        segment = Segment(ids=ids, terms=terms, indptr=np.asarray(indptr), rows=np.asarray(rows),
-                          tf=np.asarray(tf), dl=np.asarray(dl), letter_rows=letter_ranges(ids))
+        # Memory-mapped: a question reads the postings of its own terms only.
+        segment = Segment(ids=ids, terms=terms, indptr=np.asarray(indptr), rows=rows, tf=tf, dl=np.asarray(dl),
+                          letter_rows=letter_ranges(ids))
     except CacheMiss:
         raise
     except Exception as exc:
