@@ -8,6 +8,7 @@ do, a script can do too.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -21,10 +22,12 @@ from index.embedding.embedder import Embedder, load_embedder
 from index.pipeline import FileResult, IngestReport, Progress, ingest, remove
 from index.reading.letter import ReplyLetter
 from index.settings import Settings
-from index.storage.bm25 import default_cache_dir
+from index.storage.cachefiles import default_cache_dir
 from index.storage.records import LetterRecord
 from index.storage.store import ChunkStore
 from index.tokenizer import ChineseTokenizer
+
+log = logging.getLogger(__name__)
 
 
 class ReplyQA:
@@ -60,7 +63,21 @@ class ReplyQA:
         return cls(settings, embedder, store, tokenizer, calibration=calibration)
 
     def close(self) -> None:
+        self.library.close()
         self.store.close()
+
+    def watch(self) -> None:
+        """Keep up, in the background, with what other processes commit (for the page)."""
+        self.library.watch()
+
+    def warm_up(self) -> None:
+        """Read the index and run the model once, so the first question does not wait for it."""
+        try:
+            self.library.snapshot()
+            self.embedder.embed_query("预热")
+            self.tokenizer.words("预热")
+        except Exception:  # the first question will meet the same problem and report it
+            log.exception("warming up failed")
 
     # -- the index ---------------------------------------------------------------------------
     def ingest(
@@ -77,8 +94,10 @@ class ReplyQA:
         )
 
     def letters(self) -> list[LetterRecord]:
-        self.store.refresh()
-        return self.store.letters()
+        """The committed letters' lean records in id order (what other processes committed
+        included, as far as a cheap look at the store shows)."""
+        self.store.poll()
+        return self.library.records()
 
     def letter(self, letter_id: str) -> ReplyLetter | None:
         """The whole parsed letter (fields, cleaned text, section tree) as indexed."""

@@ -121,7 +121,7 @@ def ingest_lock(settings: Settings) -> Iterator[None]:
 
 
 @dataclass
-class _Pending:
+class Prepared:
     path: Path
     letter: ReplyLetter
     version: str
@@ -129,7 +129,7 @@ class _Pending:
     status: Status
 
 
-def _letter_meta(letter: ReplyLetter) -> dict[str, MetaValue]:
+def letter_meta(letter: ReplyLetter) -> dict[str, MetaValue]:
     return {
         "issuer": letter.issuer or "",
         "year": letter.year or -1,
@@ -138,7 +138,7 @@ def _letter_meta(letter: ReplyLetter) -> dict[str, MetaValue]:
     }
 
 
-def _record(item: _Pending) -> LetterRecord:
+def letter_record(item: Prepared) -> LetterRecord:
     letter = item.letter
     return LetterRecord(
         id=letter.id,
@@ -193,8 +193,8 @@ def ingest(
         if rebuild:
             store.reset()
         store.collect_garbage()
-        ids = _IdAllocator(store.letters())
-        pending: list[_Pending] = []
+        ids = _IdAllocator(list(store.records().values()))
+        pending: list[Prepared] = []
 
         def tell() -> None:
             if progress:
@@ -237,7 +237,7 @@ def ingest(
     return report
 
 
-def _prepare(path: Path, settings: Settings, ids: _IdAllocator) -> _Pending | FileResult:
+def _prepare(path: Path, settings: Settings, ids: _IdAllocator) -> Prepared | FileResult:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -258,16 +258,16 @@ def _prepare(path: Path, settings: Settings, ids: _IdAllocator) -> _Pending | Fi
     )
     if not chunks:
         return FileResult(str(path), "failed", letter_id, reason="清理网页内容后没有找到答复正文")
-    return _Pending(path, letter, version, chunks, "added" if existing is None else "updated")
+    return Prepared(path, letter, version, chunks, "added" if existing is None else "updated")
 
 
 def _write_batch(
-    batch: list[_Pending], store: ChunkStore, embedder: Embedder, on_batch: Callable[[int], None] | None = None
+    batch: list[Prepared], store: ChunkStore, embedder: Embedder, on_batch: Callable[[int], None] | None = None
 ) -> None:
     chunks = [c for item in batch for c in item.chunks]
     vectors = embedder.embed_documents([c.embed_text for c in chunks], on_batch=on_batch)
     store.put_chunks(
-        chunks, vectors, meta_by_letter={item.letter.id: _letter_meta(item.letter) for item in batch}
+        chunks, vectors, meta_by_letter={item.letter.id: letter_meta(item.letter) for item in batch}
     )
     letter_vectors = []
     pos = 0
@@ -275,17 +275,18 @@ def _write_batch(
         mean = vectors[pos:pos + len(item.chunks)].mean(axis=0)
         letter_vectors.append(mean / (np.linalg.norm(mean) or 1.0))
         pos += len(item.chunks)
-    store.commit_letters([_record(item) for item in batch], np.stack(letter_vectors))
+    store.commit_letters([letter_record(item) for item in batch], np.stack(letter_vectors))
     for item in batch:
         if item.status == "updated":
             store.drop_stale_chunks(item.letter.id, item.version)
+    store.finish_letters([(item.letter.id, item.version) for item in batch])
 
 
 def remove(letter_ids: Sequence[str], settings: Settings, store: ChunkStore) -> list[FileResult]:
     results = []
     with ingest_lock(settings):
         for letter_id in letter_ids:
-            record = store.letter(letter_id)
+            record = store.records().get(letter_id)
             if store.remove_letter(letter_id):
                 results.append(FileResult(record.source if record else letter_id, "removed", letter_id))
             else:
@@ -296,7 +297,7 @@ def remove(letter_ids: Sequence[str], settings: Settings, store: ChunkStore) -> 
 def prune_missing(store: ChunkStore) -> list[FileResult]:
     """Remove letters whose source file is gone."""
     results = []
-    for record in store.letters():
+    for record in list(store.records().values()):
         if not Path(record.source).exists():
             store.remove_letter(record.id)
             results.append(FileResult(record.source, "removed", record.id, record.n_chunks))

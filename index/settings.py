@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     """A file of `user:password` lines; turns login on."""
     host: str = "127.0.0.1"
     port: int = 7860
+    page_concurrency: int = 8
+    """Questions the page works on at once (gradio's queue); more wait their turn."""
     upload_max_mb: int = 20
 
     @property

@@ -6,10 +6,20 @@ they are fused by rank, not by value. Overlapping chunks of one section (the sma
 left by chunking) are merged into one passage, so the answer step sees each span once.
 `assistant.integrations.llama_index` wraps it as a llama-index retriever for query engines
 built outside replyqa.
+
+What a question costs does not grow with the archive beyond the index look-ups themselves: the
+user's filters become one mask over the letters' columns (`assistant.catalog`), which BM25
+applies to its hits and the dense side applies to the ids Chroma returns (widening the fetch
+as needed); a filter narrow enough is searched exactly over its own few vectors, and one that
+the widened fetch cannot satisfy is handed to Chroma's own `where`. Only the chunks and letters
+of the fused hits are then read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,11 +27,15 @@ import numpy as np
 
 from assistant.library import Library, Snapshot
 from index.embedding.embedder import Embedder
-from index.storage.records import StoredChunk
+from index.storage.reads import VersionView
+from index.storage.records import StoredChunk, split_chunk_id
 
 RRF_K = 60
 """The usual reciprocal-rank constant: top ranks count, but a hit at rank 5 in both lists
 still beats a rank-1 hit in one."""
+EXACT_CHUNKS = 1500
+"""A filter that leaves at most this many chunks is searched exactly over their vectors."""
+STAGES = ("embed", "chroma", "bm25", "fusion")
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,27 @@ class Filters:
             return False
         return not (self.channel and chunk.meta.get("channel") != self.channel)
 
+    def mask(self, snapshot: Snapshot) -> np.ndarray:
+        """The letters (by catalog code) the filter lets through, by the same rule as `allows`."""
+        return snapshot.catalog.mask(letters=self.letters, issuer=self.issuer, year_from=self.year_from,
+                                     year_to=self.year_to, channel=self.channel)
+
+    def where(self, snapshot: Snapshot) -> dict[str, Any]:
+        """The same filter as Chroma's `where` on the chunks' letter fields."""
+        parts: list[dict[str, Any]] = []
+        if self.letters:
+            parts.append({"letter_id": {"$in": list(self.letters)}})
+        if self.issuer:
+            names = [n for n in snapshot.catalog.issuer_names if self.issuer in n] or ["\x00"]
+            parts.append({"issuer": {"$in": names}})
+        if self.year_from:
+            parts.append({"year": {"$gte": self.year_from}})
+        if self.year_to:
+            parts += [{"year": {"$lte": self.year_to}}, {"year": {"$gte": 0}}]
+        if self.channel:
+            parts.append({"channel": self.channel})
+        return parts[0] if len(parts) == 1 else {"$and": parts}
+
 
 @dataclass
 class Passage:
@@ -79,6 +114,9 @@ class Retrieval:
     snapshot: Snapshot
     query_vector: np.ndarray | None = None
     """The dense embedding of the query, kept for comparing candidate sentences with it."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Milliseconds per stage (`STAGES`): query embedding, Chroma, BM25, and fusion with the
+    reading and merging of the hits' chunks."""
 
 
 def fuse(rankings: list[list[str]], weights: list[float] | None = None, k: int = RRF_K) -> dict[str, float]:
@@ -89,6 +127,17 @@ def fuse(rankings: list[list[str]], weights: list[float] | None = None, k: int =
         for rank, item in enumerate(ranking, start=1):
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     return scores
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._at = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + (now - self._at) * 1000
+        self._at = now
 
 
 def retrieve(
@@ -103,38 +152,80 @@ def retrieve(
 ) -> Retrieval:
     """The best passages for `query`; `prefer_letters` (the letter in focus of a conversation)
     get a bonus of one extra first place, enough to win ties, not to hide better letters."""
+    clock = _Clock()
     snapshot = library.snapshot()
     filters = filters or Filters()
-    if not snapshot.chunks:
+    if not snapshot.records:
         return Retrieval(query, [], snapshot)
-    allowed = None if filters.empty else {cid for cid, c in snapshot.chunks.items() if filters.allows(c)}
-    if allowed is not None and not allowed:
+    mask = None if filters.empty else filters.mask(snapshot)
+    if mask is not None and not mask.any():
         return Retrieval(query, [], snapshot)
-
-    where: dict[str, Any] | None = None
-    if allowed is not None:
-        where = {"letter_id": {"$in": sorted({snapshot.chunks[c].letter_id for c in allowed})}}
-    vector = embedder.embed_query(query)
-    similarity: dict[str, float] = {}
-    for chunk, sim in library.store.query(vector, depth, where=where):
-        if chunk.id in snapshot.chunks and (allowed is None or chunk.id in allowed):
-            similarity[chunk.id] = sim
+    clock.lap("fusion")
+    with _one_thread():
+        vector = embedder.embed_query(query)
+    clock.lap("embed")
+    similarity = dict(_dense(vector, snapshot, library, filters, mask, depth))
     dense = list(similarity)
-    sparse = [cid for cid, _ in snapshot.bm25.search(query, depth, allowed_ids=allowed) if cid in snapshot.chunks]
+    clock.lap("chroma")
+    sparse = [cid for cid, _ in snapshot.bm25.search(query, depth, letter_mask=mask) if snapshot.visible(cid)]
+    clock.lap("bm25")
     scores = fuse([dense, sparse])
     if prefer_letters:
         for cid in scores:
-            if snapshot.chunks[cid].letter_id in prefer_letters:
+            if split_chunk_id(cid)[0] in prefer_letters:
                 scores[cid] += 1.0 / (RRF_K + 1)
     dense_rank = {cid: i for i, cid in enumerate(dense, start=1)}
     sparse_rank = {cid: i for i, cid in enumerate(sparse, start=1)}
     ranked = sorted(scores, key=lambda cid: (-scores[cid], cid))
+    chunks = snapshot.chunks_by_id(ranked)
     passages = _merge(
-        [(snapshot.chunks[cid], scores[cid], dense_rank.get(cid), sparse_rank.get(cid), similarity.get(cid, 0.0))
-         for cid in ranked],
+        [(chunks[cid], scores[cid], dense_rank.get(cid), sparse_rank.get(cid), similarity.get(cid, 0.0))
+         for cid in ranked if cid in chunks],
         snapshot,
-    )
-    return Retrieval(query, passages[:top_k], snapshot, vector)
+    )[:top_k]
+    snapshot.letters_by_id([p.letter_id for p in passages])  # one read for every letter the answer quotes
+    clock.lap("fusion")
+    return Retrieval(query, passages, snapshot, vector, clock.timings)
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """A question's ~20 tokens gain nothing from a second intra-op thread and lose a lot when
+    the cores are shared (measured on this 2-core machine while others ran tests: 19 ms on one
+    thread, 260 ms on two). torch's thread count is per calling thread, so an ingest running in
+    another thread keeps all of them."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _dense(
+    vector: np.ndarray, snapshot: Snapshot, library: Library, filters: Filters, mask: np.ndarray | None, depth: int
+) -> list[tuple[str, float]]:
+    """(chunk id, cosine similarity) of the nearest chunks the filters allow, best first."""
+    store = library.store
+    visible = VersionView(snapshot.records)
+    if mask is None:
+        return store.nearest(vector, depth, visible=visible)
+    catalog = snapshot.catalog
+    allowed = catalog.chunk_count(mask)
+    if allowed <= EXACT_CHUNKS:
+        ids = [c for letter_id in catalog.letters_of(mask) for c in snapshot.records[letter_id].chunk_ids()]
+        return store.nearest_among(vector, ids, depth)
+
+    def keep(letter_id: str) -> bool:
+        code = catalog.codes.get(letter_id)
+        return code is not None and bool(mask[code])
+
+    hits = store.nearest(vector, depth, visible=visible, keep=keep)
+    if len(hits) < min(depth, allowed):
+        hits = store.nearest(vector, depth, visible=visible, keep=keep, where=filters.where(snapshot))
+    return hits
 
 
 def _merge(

@@ -68,12 +68,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="在终端里连续对话（支持追问）")
     p.set_defaults(func=cmd_chat)
 
-    p = sub.add_parser("bench", help="性能测试：导入吞吐量或提问延迟")
-    p.add_argument("what", choices=("ingest", "ask"), help="ingest：导入吞吐量；ask：提问延迟")
+    p = sub.add_parser("bench", help="性能测试：导入吞吐量、提问延迟、规模、并发")
+    p.add_argument("what", choices=("ingest", "ask", "scale", "load"),
+                   help="ingest：导入吞吐量；ask：提问延迟；scale：不同规模的索引；load：多用户同时使用网页")
     p.add_argument("--corpus", help="答复文件夹（默认 ../shared/corpus/letters）")
     p.add_argument("--questions", default=str(DEFAULT_BENCH_QUESTIONS),
-                   help="bench ask 用的问题文件（JSONL）")
+                   help="bench ask / scale / load 用的问题文件（JSONL）")
     p.add_argument("--rounds", type=int, default=3, help="bench ingest 三项轮流测几轮（取中位数，默认 3）")
+    p.add_argument("--sizes", default="1000,10000,100000,300000", help="bench scale 的索引规模（分块数，逗号分隔）")
+    p.add_argument("--real", nargs="+", metavar="DIR",
+                   help="bench scale 的真实答复文件夹（默认共享语料和示例答复）；其余分块由它们变化而来")
+    p.add_argument("--ingest-letters", type=int, default=40, help="bench scale 每个规模测导入速度用的答复数")
+    p.add_argument("--work", help="bench scale 放索引的文件夹（默认临时文件夹，结束后删除）")
+    p.add_argument("--chart", metavar="OUT.png", help="bench scale 的双对数图")
+    p.add_argument("--users", default="1,5,10,20", help="bench load 同时使用的用户数（逗号分隔，逐一测）")
+    p.add_argument("--turns", type=int, default=5, help="bench load 每个用户一轮对话的提问数")
+    p.add_argument("--pause", default="0", help="bench load 每个用户两次提问的间隔秒数（逗号分隔，逐一测；0 为不停顿）")
+    p.add_argument("--limit", type=float, default=300.0, help="bench load 每轮的时间上限（秒）")
     p.add_argument("--json", help="把结果另存为 JSON")
     p.set_defaults(func=cmd_bench)
 

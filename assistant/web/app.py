@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -99,11 +100,18 @@ def serve(
     quiet: bool = False,
 ) -> gr.Blocks:
     """Build the page and serve it; with users (given, or from the settings) it needs a login,
-    for the page and for every API route alike."""
+    for the page and for every API route alike.
+
+    Several questions are answered at once (`page_concurrency`); the index is read, and the
+    model warmed up, while the page starts; and what other processes commit to the index is
+    noticed in the background (`ReplyQA.watch`), so several pages can serve one index.
+    """
     settings = app.settings
+    threading.Thread(target=app.warm_up, name="replyqa-warm-up", daemon=True).start()
     demo = build_app(app)
     auth = make_auth(users if users is not None else users_from_settings(settings))
-    demo.queue(default_concurrency_limit=2)
+    demo.queue(default_concurrency_limit=max(1, settings.page_concurrency))
+    app.watch()
     demo.launch(
         server_name=host or settings.host,
         server_port=port or settings.port,

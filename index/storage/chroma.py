@@ -123,13 +123,55 @@ def _create_collection(client: ClientAPI, name: str, *, model_id: str, dimension
     )
 
 
+def open_journal(client: ClientAPI, name: str) -> Collection:
+    """The ingest journal: which letter versions are being written or removed right now (see
+    `index.storage.writes`). Its entries carry no meaning as vectors; Chroma still wants one,
+    so each gets the same one-dimensional vector."""
+    try:
+        client.get_or_create_collection(
+            name,
+            configuration={"hnsw": {"space": "l2"}},  # type: ignore[arg-type]
+            metadata={"replyqa": "journal"},
+            embedding_function=None,
+        )
+        return client.get_collection(name, embedding_function=_ExplicitEmbeddingsOnly())  # type: ignore[arg-type]
+    except Exception as exc:
+        raise StoreError(f"无法打开向量库集合 “{name}”：{exc}") from exc
+
+
+def get_by_ids(
+    collection: Collection, ids: Sequence[str], include: list[str], batch_size: int
+) -> dict[str, tuple[Any, Any, Any]]:
+    """id → (metadata, document, embedding) for the ids that exist, in batches; Chroma returns
+    them in its own order, so they are keyed by id."""
+    out: dict[str, tuple[Any, Any, Any]] = {}
+    unique = list(dict.fromkeys(ids))
+    for lo in range(0, len(unique), batch_size):
+        got = collection.get(ids=unique[lo : lo + batch_size], include=include)  # type: ignore[arg-type]
+        metas = got.get("metadatas")
+        docs = got.get("documents")
+        embeddings = got.get("embeddings")
+        for i, found in enumerate(got["ids"]):
+            out[found] = (
+                metas[i] if metas is not None else None,
+                docs[i] if docs is not None else None,
+                embeddings[i] if embeddings is not None else None,
+            )
+    return out
+
+
 def pages(
-    collection: Collection, include: list[str], page_size: int
+    collection: Collection,
+    include: list[str],
+    page_size: int,
+    where: dict[str, Any] | None = None,
 ) -> Iterator[tuple[list[str], list[Any], list[Any] | None]]:
-    """Everything in the collection, `page_size` entries per `get` (Chroma caps one call)."""
+    """Everything in the collection (or what `where` selects), `page_size` entries per `get`
+    (Chroma caps one call)."""
     offset = 0
     while True:
         got = collection.get(
+            where=where,  # type: ignore[arg-type]
             limit=page_size,
             offset=offset,
             include=include,  # type: ignore[arg-type]

@@ -42,9 +42,17 @@ _RECORD_KEYS = (
     "channel",
     "n_chunks",
     "content_hash",
-    "payload",
+    "committed_at",
 )
-"""The `LetterRecord` fields kept as metadata of the letter's entry (its text is the document)."""
+"""The `LetterRecord` fields kept as metadata of the letter's entry: the lean part, which every
+process reads for every letter when it opens the store (what is committed, and the fields the
+filters and lists need)."""
+
+LAYOUT = 2
+"""How a letter's entry is laid out. 2: lean metadata, and the document is the payload (one line
+of JSON) then a newline then the text, so that opening the store never reads the section trees.
+1 (indexes written before): the payload in the metadata and the text as the document; still
+read, and rewritten in layout 2 when the letter is next committed."""
 
 
 class StoreError(Exception):
@@ -92,10 +100,18 @@ class LetterRecord(BaseModel):
     channel: str = ""
     n_chunks: int = 0
     content_hash: str = ""
-    payload: str = "{}"
-    """JSON of the full parsed letter without its text, opaque to the store."""
+    committed_at: float = 0.0
+    """When the record was committed (the writer's clock, seconds since the epoch): how readers
+    in other processes find what changed without reading every record (`StoreConnection.poll`)."""
+    payload: str | None = None
+    """JSON of the full parsed letter without its text, opaque to the store; read with the text
+    (`letters(with_text=True)`, `letter(id)`), None in the lean records."""
     text: str | None = None
     """The cleaned full text; None when read without text."""
+
+    def chunk_ids(self) -> list[str]:
+        """The ids of the committed version's chunks, known without asking Chroma."""
+        return [chunk_id(self.id, self.version, ordinal) for ordinal in range(self.n_chunks)]
 
 
 class StoredChunk(Chunk):
@@ -104,6 +120,18 @@ class StoredChunk(Chunk):
     model_config = ConfigDict(frozen=True)
 
     meta: dict[str, MetaValue] = Field(default_factory=dict)
+
+
+def chunk_id(letter_id: str, version: str, ordinal: int) -> str:
+    """As `Chunk.id` spells it: the id alone says which letter and version a chunk belongs to."""
+    return f"{letter_id}::{version}::{ordinal:04d}"
+
+
+def split_chunk_id(value: str) -> tuple[str, str]:
+    """(letter id, version) of a chunk id; ("", "") for anything else."""
+    letter_id, sep, rest = value.partition("::")
+    version, sep2, _ = rest.partition("::")
+    return (letter_id, version) if sep and sep2 else ("", "")
 
 
 def chunk_metadata(chunk: Chunk, letter_meta: Mapping[str, MetaValue]) -> dict[str, MetaValue]:
@@ -124,7 +152,17 @@ def chunk_metadata(chunk: Chunk, letter_meta: Mapping[str, MetaValue]) -> dict[s
 
 
 def record_metadata(record: LetterRecord) -> dict[str, MetaValue]:
-    return {key: getattr(record, key) for key in _RECORD_KEYS}
+    meta: dict[str, MetaValue] = {key: getattr(record, key) for key in _RECORD_KEYS}
+    meta["layout"] = LAYOUT
+    return meta
+
+
+def record_document(record: LetterRecord) -> str:
+    """Layout 2: the payload's one line of JSON, a newline, the text."""
+    payload = record.payload or "{}"
+    if "\n" in payload:
+        raise StoreError(f"信件 {record.id} 的附加数据不是单行 JSON。")
+    return f"{payload}\n{record.text or ''}"
 
 
 def check_letter_meta(meta: Mapping[str, MetaValue]) -> dict[str, MetaValue]:
@@ -143,13 +181,21 @@ def check_letter_meta(meta: Mapping[str, MetaValue]) -> dict[str, MetaValue]:
 
 
 def record_from_meta(
-    letter_id: str, meta: Mapping[str, Any] | None, text: str | None
+    letter_id: str, meta: Mapping[str, Any] | None, document: str | None
 ) -> LetterRecord | None:
-    """None for an entry without a version: it is no committed record."""
+    """None for an entry without a version: it is no committed record. Without the document
+    (a lean read) payload and text stay None."""
     if meta is None or not isinstance(meta.get("version"), str):
         return None
     fields = {key: meta[key] for key in _RECORD_KEYS if key in meta}
-    return LetterRecord(id=letter_id, text=text, **fields)
+    payload: str | None = None
+    text: str | None = None
+    if "payload" in meta:  # layout 1
+        payload = str(meta["payload"]) if document is not None else None
+        text = document
+    elif document is not None:
+        payload, _, text = document.partition("\n")
+    return LetterRecord(id=letter_id, payload=payload, text=text, **fields)
 
 
 def stored_chunk_from_meta(

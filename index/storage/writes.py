@@ -3,10 +3,16 @@
 Chunks of a new version are written first under ids that carry the version, then one upsert of
 the letter record (the commit point) makes that version visible, then the old version's chunks
 are dropped. Whatever a killed run left behind is collected by `collect_garbage`.
+
+Before a letter's chunks are written or removed, a journal entry (letter, version) says so, and
+it is deleted once the letter is committed and its old chunks are gone. Garbage can then only be
+where the journal points, so collecting it reads a handful of entries instead of every chunk's
+metadata. An index written before the journal existed is scanned in full once, then trusted.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -20,8 +26,15 @@ from index.storage.records import (
     StoreError,
     check_letter_meta,
     chunk_metadata,
+    record_document,
     record_metadata,
+    split_chunk_id,
 )
+
+JOURNAL_TRUSTED = "__journal__"
+"""The journal entry that says every earlier garbage was collected, so the journal is complete."""
+REMOVING = "*"
+"""The version a journal entry names while a letter is being removed."""
 
 
 class StoreWrites(StoreConnection):
@@ -53,6 +66,7 @@ class StoreWrites(StoreConnection):
         metadatas = [chunk_metadata(chunk, extras.get(chunk.letter_id, default_extra)) for chunk in chunks]
         documents = [chunk.text for chunk in chunks]
         with self._lock:
+            self._journal_add(sorted({(chunk.letter_id, chunk.version) for chunk in chunks}))
             step = self.max_batch_size
             for lo in range(0, len(ids), step):
                 hi = lo + step
@@ -95,15 +109,16 @@ class StoreWrites(StoreConnection):
                         f"信件 {record.id}（版本 {record.version}）应有 {record.n_chunks} 个分块，"
                         f"库中只有 {found} 个；未提交，请重新导入该信件。"
                     )
-            metadatas = [record_metadata(record) for record in records]
+            now = time.time()
+            stamped = [record.model_copy(update={"committed_at": now}) for record in records]
             self._letters.upsert(
-                ids=[r.id for r in records],
+                ids=[r.id for r in stamped],
                 embeddings=vectors,
-                documents=[r.text or "" for r in records],
-                metadatas=metadatas,  # type: ignore[arg-type]
+                documents=[record_document(r) for r in stamped],
+                metadatas=[record_metadata(r) for r in stamped],  # type: ignore[arg-type]
             )
-            for record in records:
-                self._committed[record.id] = record.version
+            for record in stamped:
+                self._put_record(record)
 
     def drop_stale_chunks(self, letter_id: str, keep_version: str) -> int:
         """Delete the letter's chunks of every version but `keep_version`; returns how many."""
@@ -115,12 +130,18 @@ class StoreWrites(StoreConnection):
                     f"信件 {letter_id} 已提交的版本是 {metas[0].get('version')}，"
                     f"不能只保留版本 {keep_version} 的分块。"
                 )
-            stale = self._chunks.get(
-                where={"$and": [{"letter_id": letter_id}, {"version": {"$ne": keep_version}}]},
-                include=[],
-            )["ids"]
+            stale = [
+                chunk_id for chunk_id in self._chunks.get(where={"letter_id": letter_id}, include=[])["ids"]
+                if split_chunk_id(chunk_id)[1] != keep_version
+            ]
             self._delete_ids(self._chunks, stale)
             return len(stale)
+
+    def finish_letters(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """The letters' versions are committed and their old chunks dropped: their journal
+        entries go."""
+        with self._lock:
+            self._delete_ids(self._journal, [_journal_id(letter_id, version) for letter_id, version in pairs])
 
     def remove_letter(self, letter_id: str) -> bool:
         """Remove a letter: the record goes first, so readers never see it half-removed.
@@ -128,37 +149,75 @@ class StoreWrites(StoreConnection):
         Returns whether there was anything (record or chunks) to remove.
         """
         with self._lock:
+            self._journal_add([(letter_id, REMOVING)])
             existed = bool(self._letters.get(ids=[letter_id], include=[])["ids"])
             self._letters.delete(ids=[letter_id])
-            self._committed.pop(letter_id, None)
+            self._drop_record(letter_id)
             chunk_ids = self._chunks.get(where={"letter_id": letter_id}, include=[])["ids"]
             self._delete_ids(self._chunks, chunk_ids)
+            self._delete_ids(self._journal, [_journal_id(letter_id, REMOVING)])
             return existed or bool(chunk_ids)
 
     def collect_garbage(self) -> int:
-        """Delete chunks of uncommitted versions (leftovers of interrupted ingests).
+        """Delete chunks of uncommitted versions (leftovers of interrupted ingests); returns how
+        many.
 
-        Reads the committed set afresh first. Do not run it while another process ingests:
-        that ingest's not-yet-committed chunks look like garbage too (its commit would then
-        refuse, not publish a partial letter).
+        Reads the committed set afresh first, then follows the journal (a full scan the first
+        time, for an index older than the journal). Do not run it while another process
+        ingests: that ingest's not-yet-committed chunks look like garbage too (its commit would
+        then refuse, not publish a partial letter).
         """
         with self._lock:
             self.refresh()
-            committed = dict(self._committed)
-            orphans: list[str] = []
-            for ids, metas, _ in self._pages(self._chunks, include=["metadatas"]):
-                for chunk_id, meta in zip(ids, metas, strict=True):
-                    if meta is None or committed.get(str(meta.get("letter_id"))) != meta.get(
-                        "version"
-                    ):
-                        orphans.append(chunk_id)
-            self._delete_ids(self._chunks, orphans)
-            return len(orphans)
+            entries = self._journal.get(include=["metadatas"])
+            if JOURNAL_TRUSTED not in entries["ids"]:
+                removed = self._collect_by_scan()
+                self._journal.upsert(ids=[JOURNAL_TRUSTED], embeddings=[[0.0]], metadatas=[{"at": time.time()}])
+                self._delete_ids(self._journal, [i for i in entries["ids"] if i != JOURNAL_TRUSTED])
+                return removed
+            removed = 0
+            for entry_id, meta in zip(entries["ids"], entries["metadatas"] or [], strict=False):
+                if entry_id == JOURNAL_TRUSTED or meta is None:
+                    continue
+                letter_id = str(meta.get("letter_id", ""))
+                keep = self._version(letter_id)
+                stale = [
+                    chunk_id for chunk_id in self._chunks.get(where={"letter_id": letter_id}, include=[])["ids"]
+                    if split_chunk_id(chunk_id)[1] != keep
+                ]
+                self._delete_ids(self._chunks, stale)
+                self._delete_ids(self._journal, [entry_id])
+                removed += len(stale)
+            return removed
+
+    def _collect_by_scan(self) -> int:
+        committed = self.committed_versions()
+        orphans: list[str] = []
+        for ids, _, _ in self._pages(self._chunks, include=[]):
+            for chunk_id in ids:
+                letter_id, version = split_chunk_id(chunk_id)
+                if committed.get(letter_id) != version:
+                    orphans.append(chunk_id)
+        self._delete_ids(self._chunks, orphans)
+        return len(orphans)
+
+    def _journal_add(self, pairs: Sequence[tuple[str, str]]) -> None:
+        if not pairs:
+            return
+        now = time.time()
+        ids = [_journal_id(letter_id, version) for letter_id, version in pairs]
+        for lo in range(0, len(ids), self.max_batch_size):
+            part = pairs[lo : lo + self.max_batch_size]
+            self._journal.upsert(
+                ids=ids[lo : lo + self.max_batch_size],
+                embeddings=[[0.0]] * len(part),
+                metadatas=[{"letter_id": letter_id, "version": version, "at": now} for letter_id, version in part],
+            )
 
     def reset(self) -> None:
         """Delete both collections and start empty (for `--rebuild`)."""
         with self._lock:
-            for name in (self.chunks_name, self.letters_name):
+            for name in (self.chunks_name, self.letters_name, self.journal_name):
                 try:
                     self._client.delete_collection(name)
                 except NotFoundError:
@@ -166,5 +225,9 @@ class StoreWrites(StoreConnection):
                 except Exception as exc:
                     raise StoreError(f"无法删除向量库集合 “{name}”：{exc}") from exc
             self._attach()
-            self._committed = {}
+            self._set_catalog({})
 
+
+
+def _journal_id(letter_id: str, version: str) -> str:
+    return f"{letter_id}::{version}"

@@ -1,4 +1,5 @@
-"""Chinese BM25: ranking, and the on-disk cache against real Chroma backends."""
+"""Chinese BM25: ranking, growing it letter by letter exactly as a rebuild would rank, and the
+on-disk cache against real Chroma backends."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import numpy as np
 import pytest
 
 from index.settings import Settings
-from index.storage.bm25 import BM25Index, cache_stem, default_cache_dir, load_or_build
+from index.storage.bm25 import BM25Index
+from index.storage.bm25_cache import cache_stem, load_or_build
+from index.storage.cachefiles import bundle_files, default_cache_dir
 from index.storage.records import LetterRecord, StoredChunk
 from index.storage.store import ChunkStore
 from index.tokenizer import ChineseTokenizer
@@ -124,6 +127,73 @@ def test_bigram_index_ranks_too(bigram_tokenizer: ChineseTokenizer) -> None:
     assert index.search("学校安装监控了吗", k=3)[0][0] == "L3::v1::0000"
 
 
+def test_search_by_letters(index: BM25Index) -> None:
+    hits = index.search("建设", k=5, letters={"L2"})
+    assert hits and {chunk_id.split("::")[0] for chunk_id, _ in hits} == {"L2"}
+    assert index.search("5G基站", k=5, letters=set()) == []
+
+
+# -- growing the index letter by letter ----------------------------------------------------------
+
+EXTRA: list[tuple[str, str, list[str]]] = [
+    ("L4", "关于加快5G基站建设的建议的答复",
+     ["今年新建5G基站3000个，重点覆盖农村地区。", "5G基站建设资金由省级财政补助。"]),
+    ("L5", "关于农村公路建设的建议的答复", ["新建农村公路120公里，养护资金纳入预算。"]),
+]
+QUESTIONS = ["5G基站建设", "农村公路养护资金", "学校监控", "建设", "资金", "青岛5G产业园区", "不相干的问题"]
+
+
+def renamed(letters: list[tuple[str, str, list[str]]], version: str) -> list[StoredChunk]:
+    return [c.model_copy(update={"version": version}) for c in stored_chunks(letters)]
+
+
+def test_adding_changing_and_removing_letters_ranks_as_a_rebuild(tokenizer: ChineseTokenizer) -> None:
+    """Every step applied to the last index, compared with an index built from scratch on what
+    is left: the same hits, the same scores to the last bit, the same idf."""
+    titles = {**TITLES, **{i: t for i, t, _ in EXTRA}}
+    grown = BM25Index.build(stored_chunks(LETTERS[:2]), tokenizer, titles=titles)
+    live = {c.id: c for c in stored_chunks(LETTERS[:2])}
+    changed_l2 = [(LETTERS[1][0], LETTERS[1][1], ["全县农村公路总里程达3500公里，今年安排养护资金900万元。"])]
+    steps: list[tuple[list[StoredChunk], list[str]]] = [
+        (stored_chunks(LETTERS[2:]), []),  # add L3
+        (stored_chunks(EXTRA[:1]), []),  # add L4
+        (renamed(changed_l2, "v2"), []),  # L2 changes
+        ([], ["L1"]),  # L1 removed
+        (stored_chunks(EXTRA[1:]), ["L3"]),  # L5 in, L3 out
+    ]
+    for added, removed in steps:
+        before = grown.tokenized_letters
+        grown = grown.apply(added, removed=removed, titles=titles)
+        assert grown.tokenized_letters - before == len({c.letter_id for c in added}), "only new letters tokenised"
+        gone = set(removed) | {c.letter_id for c in added}
+        live = {i: c for i, c in live.items() if c.letter_id not in gone} | {c.id: c for c in added}
+        fresh = BM25Index.build(list(live.values()), tokenizer, titles=titles)
+        assert grown.ids == fresh.ids and len(grown) == len(fresh)
+        assert grown.terms == fresh.terms
+        for question in QUESTIONS:
+            assert grown.search(question, k=10) == fresh.search(question, k=10), question
+            for term in tokenizer(question):
+                assert grown.idf(term) == fresh.idf(term)
+    assert {c.split("::")[0] for c in grown.ids} == {"L2", "L4", "L5"}
+    assert grown.search("3500公里", k=1)[0][0] == "L2::v2::0000"
+
+
+def test_many_small_additions_are_merged_without_changing_ranks(tokenizer: ChineseTokenizer) -> None:
+    titles = {**TITLES, **{i: t for i, t, _ in EXTRA}}
+    everything = LETTERS + EXTRA
+    grown = BM25Index.build([], tokenizer)
+    for letter in everything:
+        grown = grown.apply(stored_chunks([letter]), titles=titles)
+    for letter in everything[:3]:  # each changes once more: the old rows die
+        grown = grown.apply(renamed([letter], "v2"), titles=titles)
+    assert len(grown.segments) <= 6
+    fresh_chunks = [c for c in stored_chunks(everything[3:])] + renamed(everything[:3], "v2")
+    fresh = BM25Index.build(fresh_chunks, tokenizer, titles=titles)
+    assert grown.ids == fresh.ids
+    for question in QUESTIONS:
+        assert grown.search(question, k=10) == fresh.search(question, k=10)
+
+
 # -- cache against real Chroma -------------------------------------------------------------------
 
 
@@ -148,50 +218,56 @@ def store(store_settings: Settings) -> Iterator[ChunkStore]:
         yield opened
 
 
-def test_cache_is_reused_then_rebuilt_after_a_commit(
+def test_cache_is_reused_and_only_changed_letters_are_tokenised(
     store: ChunkStore, store_settings: Settings, tokenizer: ChineseTokenizer
 ) -> None:
     cache = default_cache_dir(store_settings)
     index_letter(store, *LETTERS[0])
+    index_letter(store, *LETTERS[1])
 
     first = load_or_build(store, cache, bigrams=False, tokenizer=tokenizer)
-    assert not first.loaded_from_cache
-    assert (cache / f"{cache_stem(False)}.npz").is_file()
+    assert not first.loaded_from_cache and first.tokenized_letters == 2
+    assert bundle_files(cache, cache_stem(False))
     again = load_or_build(store, cache, bigrams=False, tokenizer=tokenizer)
-    assert again.loaded_from_cache
+    assert again.loaded_from_cache and again.tokenized_letters == 0
     assert again.ids == first.ids and again.terms == first.terms
     assert again.search("5G基站", k=3) == first.search("5G基站", k=3)
 
     index_letter(store, *LETTERS[2])
-    rebuilt = load_or_build(store, cache, bigrams=False, tokenizer=tokenizer)
-    assert not rebuilt.loaded_from_cache
-    assert rebuilt.search("学校安装监控", k=1)[0][0] == "L3::v1::0000"
-    assert load_or_build(store, cache, bigrams=False, tokenizer=tokenizer).loaded_from_cache
+    grown = load_or_build(store, cache, bigrams=False, tokenizer=tokenizer)
+    assert grown.loaded_from_cache and grown.tokenized_letters == 1, "the other letters are not tokenised again"
+    assert grown.search("学校安装监控", k=1)[0][0] == "L3::v1::0000"
+    fresh = BM25Index.build(store.committed_chunks(), tokenizer, titles={r.id: r.title for r in store.letters()})
+    assert grown.search("建设", k=10) == fresh.search("建设", k=10)
 
     store.remove_letter("L3")
-    assert load_or_build(store, cache, bigrams=False, tokenizer=tokenizer).ids == first.ids
+    shrunk = load_or_build(store, cache, bigrams=False, tokenizer=tokenizer)
+    assert shrunk.ids == first.ids and shrunk.tokenized_letters == 0
+    assert shrunk.search("5G基站", k=3) == first.search("5G基站", k=3)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "bad-json", "no-sidecar"])
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "bad-json", "no-sidecar", "missing-file"])
 def test_damaged_cache_is_rebuilt(
     store: ChunkStore, store_settings: Settings, tokenizer: ChineseTokenizer, damage: str
 ) -> None:
     cache = default_cache_dir(store_settings)
     index_letter(store, *LETTERS[1])
     built = load_or_build(store, cache, bigrams=False, tokenizer=tokenizer)
-    npz = cache / f"{cache_stem(False)}.npz"
-    sidecar = npz.with_suffix(".json")
+    array = next(p for p in bundle_files(cache, cache_stem(False)) if p.name == "rows.npy")
+    sidecar = cache / f"{cache_stem(False)}.json"
     if damage == "truncate":
-        npz.write_bytes(npz.read_bytes()[: npz.stat().st_size // 2])
+        array.write_bytes(array.read_bytes()[: array.stat().st_size // 2])
     elif damage == "garbage":
-        npz.write_bytes(b"\x00not an npz" * 100)
+        array.write_bytes(b"\x00not an npy" * (array.stat().st_size // 12 + 1))
     elif damage == "bad-json":
         sidecar.write_text("{", "utf-8")
-    else:
+    elif damage == "no-sidecar":
         sidecar.unlink()
+    else:
+        array.unlink()
 
     again = load_or_build(store, cache, bigrams=False, tokenizer=tokenizer)
-    assert not again.loaded_from_cache
+    assert not again.loaded_from_cache and again.tokenized_letters == 1
     assert again.ids == built.ids
     assert again.search("农村公路养护", k=1)[0][0] == "L2::v1::0000"
     assert json.loads(sidecar.read_text("utf-8"))["n_docs"] == 2

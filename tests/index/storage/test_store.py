@@ -131,10 +131,18 @@ def test_commit_makes_letter_visible_with_all_fields(store: ChunkStore) -> None:
     [listed] = store.letters()
     assert listed.id == "045" and listed.version == "v1" and listed.text is None
     assert listed.n_chunks == 3 and listed.year == 2020 and listed.date == "2020-08-28"
-    assert json.loads(listed.payload) == {"id": "045", "sections": []}
+    assert listed.payload is None, "the lean listing never reads the section trees"
+    assert listed.committed_at > 0
+    assert store.records()["045"].model_copy(update={"committed_at": 0}) == listed.model_copy(
+        update={"committed_at": 0}
+    )
+    assert listed.chunk_ids() == [c.id for c in chunks]
     full = store.letter("045")
     assert full is not None and full.text == "\n".join(TEXTS)
+    assert json.loads(full.payload or "") == {"id": "045", "sections": []}
     assert store.letters(with_text=True)[0].text == full.text
+    assert [c.id for c in store.letter_chunks("045")] == [c.id for c in chunks]
+    assert store.letter_chunks("none") == []
     found = store.find_by_source("/letters/045.txt")
     assert found is not None and found.id == "045"
     assert store.find_by_source("/letters/none.txt") is None

@@ -1,0 +1,142 @@
+"""A real `replyqa serve` in its own process, and asking it questions the way any client would:
+through `gradio_client` over HTTP on 127.0.0.1. What `bench scale` and `bench load` measure
+the page with.
+
+The ask endpoint's name is one constant (`ASK_ENDPOINT`): gradio names API routes after the
+page's events, and the page's public ask route is `/ask_6` until the page gives it a stable
+name. If the endpoint also takes the earlier questions (`history`), they are sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from index.settings import Settings
+
+ASK_ENDPOINT = "/ask_6"
+"""The page's one-question API route (see `assistant.web.app`); switch here when it is renamed."""
+START_TIMEOUT_S = 600.0
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_env(settings: Settings) -> dict[str, str]:
+    """The environment a child `replyqa` process needs to open the same index with the same model."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
+        "REPLYQA_DATA_DIR": str(settings.data_dir),
+        "REPLYQA_MODELS_DIR": str(settings.model_store),
+        "REPLYQA_COLLECTION": settings.collection,
+        "HF_HUB_OFFLINE": "1",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+    if settings.chroma_host:
+        env["REPLYQA_CHROMA_HOST"] = settings.chroma_host
+        env["REPLYQA_CHROMA_PORT"] = str(settings.chroma_port)
+    else:
+        env.pop("REPLYQA_CHROMA_HOST", None)
+    for name in ("GRADIO_ANALYTICS_ENABLED", "REPLYQA_AUTH_USERS", "REPLYQA_AUTH_FILE", "REPLYQA_LLM_BASE_URL"):
+        env.pop(name, None)  # no login, no LLM: the page as measured answers from the letters alone
+    return env
+
+
+def cli(settings: Settings, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+    """`replyqa ARGS…` as a child process over the same index."""
+    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], env=serve_env(settings), cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[bytes]
+    url: str
+    started: float
+    """`time.monotonic()` when the process was started."""
+    log: Path
+
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the serving process has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> tuple[float, float]:
+        """(now, peak) resident memory of the serving process, MB."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        kb = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines()
+              if line.startswith(("VmRSS:", "VmHWM:"))}
+        return kb["VmRSS"] / 1024, kb["VmHWM"] / 1024
+
+
+@contextlib.contextmanager
+def serving(settings: Settings, log: Path, *, port: int | None = None) -> Iterator[Served]:
+    """`replyqa serve` on 127.0.0.1 for the duration; stopped (and waited for) afterwards."""
+    port = port or free_port()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "assistant.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=serve_env(settings), cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+        )
+        served = Served(process, f"http://127.0.0.1:{port}/", time.monotonic(), log)
+        try:
+            yield served
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def connect(served: Served, timeout: float = START_TIMEOUT_S) -> Any:
+    """A `gradio_client.Client` once the page answers (polling while it starts)."""
+    from gradio_client import Client
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if served.process.poll() is not None:
+            raise RuntimeError(f"replyqa serve 已退出（{served.process.returncode}），见 {served.log}")
+        try:
+            # Plain HTTP to 127.0.0.1: no certificate to check, and without ssl_verify=False
+            # gradio_client builds an SSL context per request (measured: 51 of its 57 ms of CPU).
+            return Client(served.url, verbose=False, download_files=False, analytics_enabled=False,
+                          ssl_verify=False, httpx_kwargs={"trust_env": False, "timeout": 120})
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def takes_history(client: Any, endpoint: str = ASK_ENDPOINT) -> bool:
+    info = client.view_api(print_info=False, return_format="dict") or {}
+    params = info.get("named_endpoints", {}).get(endpoint, {}).get("parameters", [])
+    return any(p.get("parameter_name") == "history" for p in params)
+
+
+def ask(client: Any, question: str, history: Sequence[str] = (), *, with_history: bool = False) -> dict[str, Any]:
+    """One answer as the page's API gives it (`replyqa ask --json`'s shape)."""
+    if with_history:
+        return dict(client.predict(question, list(history), api_name=ASK_ENDPOINT))
+    return dict(client.predict(question, api_name=ASK_ENDPOINT))
+
+
+def same_answer(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """The same text, found-ness and citations (timings aside)."""
+    keys = ("found", "text", "citations")
+    return all(a.get(k) == b.get(k) for k in keys)
