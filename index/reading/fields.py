@@ -372,10 +372,18 @@ def extract_doc_number(lines: list[str], fields: dict[str, str], salutation: int
     for line in head:
         m = _DOC_NUMBER.search(_compact(line))
         if m:
-            return m.group(0)
+            return tidy_doc_number(m.group(0))
     for key in _VOCAB["doc_number.page_keys"]:
         value = fields.get(key)
         if value and re.search(r"\d", value):
-            return value
+            return tidy_doc_number(value)
     return None
+
+
+def tidy_doc_number(value: str) -> str:
+    """The number itself: a page's `文号` label glued in front (`文号永农函〔2024〕66号`) and an empty
+    bracket pair left by its table (`〔〕恰水建字〔2023〕2号`) are not part of it."""
+    labels = "|".join(re.escape(k) for k in sorted(_VOCAB["doc_number.page_keys"], key=len, reverse=True))
+    value = re.sub(f"^(?:{labels})[:：]?", "", _compact(value))
+    return re.sub(r"^[〔\[(（][〕\])）]", "", value) or value
 
