@@ -68,12 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="在终端里连续对话（支持追问）")
     p.set_defaults(func=cmd_chat)
 
-    p = sub.add_parser("bench", help="性能测试：导入吞吐量或提问延迟")
-    p.add_argument("what", choices=("ingest", "ask"), help="ingest：导入吞吐量；ask：提问延迟")
+    p = sub.add_parser("bench", help="性能测试：导入吞吐量、提问延迟或命令启动时间")
+    p.add_argument("what", choices=("ingest", "ask", "startup"),
+                   help="ingest：导入吞吐量；ask：提问延迟；startup：各命令从启动到结束的用时")
     p.add_argument("--corpus", help="答复文件夹（默认 ../shared/corpus/letters）")
     p.add_argument("--questions", default=str(DEFAULT_BENCH_QUESTIONS),
                    help="bench ask 用的问题文件（JSONL）")
-    p.add_argument("--rounds", type=int, default=3, help="bench ingest 三项轮流测几轮（取中位数，默认 3）")
+    p.add_argument("--rounds", type=int, default=3, help="bench ingest / startup 轮流测几轮（取中位数，默认 3）")
     p.add_argument("--json", help="把结果另存为 JSON")
     p.set_defaults(func=cmd_bench)
 
