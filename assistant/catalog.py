@@ -1,7 +1,8 @@
 """The index as a catalogue of letters — list, search, read, remove — without the embedding
 model, the tokenizer or the answer model.
 
-`replyqa letters` and `replyqa remove` use it alone and start in about a second;
+`replyqa letters` and `replyqa remove` use it alone and start in about a second (chromadb's
+own import is most of it);
 `assistant.service.ReplyQA` holds one over its own store, so the page lists and searches
 letters the same way. Nothing here imports torch, sentence-transformers or gradio.
 """
@@ -11,13 +12,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from index.pipeline import FileResult, remove
 from index.settings import Settings
 from index.storage.browse import letter_texts, letters_containing, open_existing
 from index.storage.corrections import Correction, delete_correction, get_correction
 from index.storage.records import LetterRecord
 from index.storage.store import ChunkStore
+
+if TYPE_CHECKING:
+    from index.pipeline import FileResult
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,10 @@ class Catalog:
         return get_correction(self.store, letter_id) if self.store is not None else None
 
     def remove(self, letter_ids: Sequence[str]) -> list[FileResult]:
-        """Remove letters and forget their corrections (a letter added again later is read afresh)."""
+        """Remove letters and forget their corrections (a letter added again later is read afresh).
+        The pipeline (and the reading stages it imports) is loaded only here: listing needs neither."""
+        from index.pipeline import FileResult, remove
+
         if self.store is None:
             return [FileResult(i, "failed", i, reason="索引中没有这封答复") for i in letter_ids]
         results = remove(letter_ids, self.settings, self.store)

@@ -17,15 +17,18 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from chromadb.api.models.Collection import Collection
 from chromadb.errors import NotFoundError
 from pydantic import BaseModel, Field
 
-from index.reading.letter import ReplyLetter
 from index.storage.chroma import _ExplicitEmbeddingsOnly
 from index.storage.records import StoreError
 from index.storage.store import ChunkStore
+
+if TYPE_CHECKING:  # the reading stages are not loaded just to list letters (`replyqa letters`)
+    from index.reading.letter import ReplyLetter
 
 CORRECTABLE = ("title", "issuer", "date")
 """The fields staff may correct, as `ReplyLetter` names them."""
