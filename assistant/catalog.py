@@ -1,84 +1,110 @@
-"""The committed letters as columns, so that a filter over the whole archive is a few array
-operations rather than a loop over every letter.
+"""The index as a catalogue of letters — list, search, read, remove — without the embedding
+model, the tokenizer or the answer model.
 
-Columns are aligned with the BM25 index's letter codes (`BM25Index.letter_names`): a mask
-computed here is what `BM25Index.search(letter_mask=...)` takes as it is. Built once per index
-version (`assistant.library.Snapshot`), never per question.
+`replyqa letters` and `replyqa remove` use it alone and start in about a second (chromadb's
+own import is most of it);
+`assistant.service.ReplyQA` holds one over its own store, so the page lists and searches
+letters the same way. Nothing here imports torch, sentence-transformers or gradio.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from functools import lru_cache
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-
+from index.settings import Settings
+from index.storage.browse import letter_texts, letters_containing, open_existing
+from index.storage.corrections import Correction, delete_correction, get_correction
 from index.storage.records import LetterRecord
+from index.storage.store import ChunkStore
 
-CHANNELS = ("NPC", "CPPCC", "other")
+if TYPE_CHECKING:
+    from index.pipeline import FileResult
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One letter as a list shows it: its record and the fields of its parsed payload a reader
+    looks for (the suggestion answered, who asked, its numbers)."""
+
+    record: LetterRecord
+    suggestion_title: str = ""
+    addressee: str = ""
+    doc_number: str = ""
+    number: str = ""
+    session: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+
+def entry_of(record: LetterRecord) -> Entry:
+    try:
+        data = json.loads(record.payload or "{}")
+    except ValueError:
+        data = {}
+
+    def field(key: str) -> str:
+        value = data.get(key)
+        return str(value) if value else ""
+
+    return Entry(record, field("suggestion_title"), field("addressee"), field("doc_number"), field("number"),
+                 field("session"))
 
 
 class Catalog:
-    def __init__(self, records: Mapping[str, LetterRecord], names: Sequence[str]) -> None:
-        self.ids: list[str] = list(names)
-        self.codes: dict[str, int] = {name: code for code, name in enumerate(self.ids)}
-        for letter_id in records:
-            if letter_id not in self.codes:
-                self.codes[letter_id] = len(self.ids)
-                self.ids.append(letter_id)
-        n = len(self.ids)
-        self.live = np.zeros(n, dtype=bool)
-        self.year = np.full(n, -1, dtype=np.int32)
-        self.channel = np.full(n, -1, dtype=np.int8)
-        self.issuer = np.full(n, -1, dtype=np.int32)
-        self.n_chunks = np.zeros(n, dtype=np.int64)
-        issuers: dict[str, int] = {}
-        for letter_id, record in records.items():
-            code = self.codes[letter_id]
-            self.live[code] = True
-            self.year[code] = record.year
-            self.channel[code] = CHANNELS.index(record.channel) if record.channel in CHANNELS else len(CHANNELS)
-            self.issuer[code] = issuers.setdefault(record.issuer, len(issuers))
-            self.n_chunks[code] = record.n_chunks
-        self.issuer_names = list(issuers)
-        self.chunk_total = int(self.n_chunks[self.live].sum())
-        self._issuer_match = lru_cache(maxsize=256)(self._match_issuers)
+    """Reads and removals over one open store (which it does not own unless it opened it)."""
 
-    def mask(
-        self,
-        *,
-        letters: Sequence[str] = (),
-        issuer: str | None = None,
-        year_from: int | None = None,
-        year_to: int | None = None,
-        channel: str | None = None,
-    ) -> np.ndarray:
-        """Which letters (by code) a filter lets through; the same rule as `Filters.allows`."""
-        keep = self.live.copy()
-        if letters:
-            chosen = np.zeros_like(keep)
-            chosen[[self.codes[i] for i in letters if i in self.codes]] = True
-            keep &= chosen
-        if issuer:
-            matches = self._issuer_match(issuer)
-            if not len(matches):
-                return np.zeros_like(keep)
-            keep &= (self.issuer >= 0) & matches[np.maximum(self.issuer, 0)]
-        if year_from:
-            keep &= (self.year >= 0) & (self.year >= year_from)
-        if year_to:
-            keep &= (self.year >= 0) & (self.year <= year_to)
-        if channel:
-            code = CHANNELS.index(channel) if channel in CHANNELS else len(CHANNELS)
-            keep &= self.channel == code
-        return keep
+    def __init__(self, settings: Settings, store: ChunkStore | None, *, owns_store: bool = False) -> None:
+        self.settings = settings
+        self.store = store
+        self._owns = owns_store
 
-    def _match_issuers(self, part: str) -> np.ndarray:
-        """Which distinct issuer names contain `part` (cached: staff narrow by a few issuers)."""
-        return np.fromiter((part in name for name in self.issuer_names), dtype=bool, count=len(self.issuer_names))
+    @classmethod
+    def open(cls, settings: Settings) -> Catalog:
+        """The index as it was built, whatever model the settings name now; an empty catalogue
+        when there is no index yet (none is created)."""
+        return cls(settings, open_existing(settings), owns_store=True)
 
-    def letters_of(self, mask: np.ndarray) -> list[str]:
-        return [self.ids[code] for code in np.flatnonzero(mask)]
+    def close(self) -> None:
+        if self._owns and self.store is not None:
+            self.store.close()
 
-    def chunk_count(self, mask: np.ndarray) -> int:
-        return int(self.n_chunks[mask].sum())
+    def letters(self) -> list[LetterRecord]:
+        if self.store is None:
+            return []
+        self.store.refresh()
+        return self.store.letters()
+
+    def entries(self) -> list[Entry]:
+        """With each letter's parsed payload (lean records do not carry it)."""
+        if self.store is None:
+            return []
+        self.store.refresh()
+        return [entry_of(r) for r in self.store.letters(with_text=True)]
+
+    def containing(self, phrase: str) -> set[str]:
+        """Letters whose text holds the phrase (Chroma's full-text filter)."""
+        return letters_containing(self.store, phrase) if self.store is not None else set()
+
+    def texts(self, letter_ids: Sequence[str]) -> dict[str, str]:
+        return letter_texts(self.store, letter_ids) if self.store is not None else {}
+
+    def correction(self, letter_id: str) -> Correction | None:
+        return get_correction(self.store, letter_id) if self.store is not None else None
+
+    def remove(self, letter_ids: Sequence[str]) -> list[FileResult]:
+        """Remove letters and forget their corrections (a letter added again later is read afresh).
+        The pipeline (and the reading stages it imports) is loaded only here: listing needs neither."""
+        from index.pipeline import FileResult, remove
+
+        if self.store is None:
+            return [FileResult(i, "failed", i, reason="索引中没有这封答复") for i in letter_ids]
+        results = remove(letter_ids, self.settings, self.store)
+        for r in results:
+            if r.status == "removed" and r.letter_id:
+                delete_correction(self.store, r.letter_id)
+        return results

@@ -5,7 +5,7 @@ Nothing per letter is held for the whole archive except its lean record: letters
 section trees, and chunks, are read from Chroma when a question needs them (the passages it
 cites) and kept in small caches keyed by (id, version), which are content-addressed and so
 shared by every version. Word statistics come from `index.storage.words`, filters from
-`assistant.catalog`, keyword search from `index.storage.bm25`; each is brought up to date
+`assistant.columns`, keyword search from `index.storage.bm25`; each is brought up to date
 letter by letter when the store changes (its own commits, or other processes' ones that
 `Library.watch` notices), never rebuilt from scratch while a cache exists.
 
@@ -24,7 +24,7 @@ from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.catalog import Catalog
+from assistant.columns import LetterColumns
 from index.reading.letter import ReplyLetter
 from index.settings import Settings
 from index.storage import bm25_cache
@@ -107,7 +107,7 @@ class Snapshot:
     """The committed letters' lean records (no text, no tree)."""
     bm25: BM25Index
     words: WordIndex
-    catalog: Catalog
+    columns: LetterColumns
     store: ChunkStore
     caches: _Caches = field(default_factory=_Caches)
     generation: int = -1
@@ -252,7 +252,7 @@ class _Chunks(Mapping[str, StoredChunk]):
             yield from (chunk_id(record.id, record.version, n) for n in range(record.n_chunks))
 
     def __len__(self) -> int:
-        return self._s.catalog.chunk_total
+        return self._s.columns.chunk_total
 
 
 class Library:
@@ -307,7 +307,7 @@ class Library:
         else:
             bm25 = bm25_cache.update(previous.bm25, self.store, records)
             words = self._update_words(previous.words, records)
-        snapshot = Snapshot(fingerprint, records, bm25, words, Catalog(records, bm25.letter_names), self.store,
+        snapshot = Snapshot(fingerprint, records, bm25, words, LetterColumns(records, bm25.letter_names), self.store,
                             self._caches, generation)
         log.info("index version %s: %d letters, %.2f s", fingerprint, len(records), time.perf_counter() - started)
         return snapshot

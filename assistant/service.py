@@ -17,9 +17,11 @@ from assistant.ask.answer import Answer
 from assistant.ask.calibration import Calibration
 from assistant.ask.conversation import Turn, turn_of
 from assistant.ask.retrieve import Filters
+from assistant.catalog import Catalog
 from assistant.library import Library
+from index.corrections import rewrite_letter
 from index.embedding.embedder import Embedder, load_embedder
-from index.pipeline import FileResult, IngestReport, Progress, ingest, remove
+from index.pipeline import FileResult, IngestReport, Progress, Reading, ingest
 from index.reading.letter import ReplyLetter
 from index.settings import Settings
 from index.storage.cachefiles import default_cache_dir
@@ -48,6 +50,7 @@ class ReplyQA:
         self.store = store
         self.tokenizer = tokenizer
         self.library = Library(settings, store, tokenizer)
+        self.catalog = Catalog(settings, store)
         llm = None
         if settings.llm_enabled:  # imported here: the openai client is not loaded without an LLM
             from assistant.ask.llm.client import make_llm
@@ -87,10 +90,11 @@ class ReplyQA:
         prune: bool = False,
         rebuild: bool = False,
         progress: Progress | None = None,
+        on_read: Reading | None = None,
     ) -> IngestReport:
         return ingest(
             paths, self.settings, self.store, self.embedder,
-            prune=prune, rebuild=rebuild, progress=progress,
+            prune=prune, rebuild=rebuild, progress=progress, on_read=on_read,
         )
 
     def letters(self) -> list[LetterRecord]:
@@ -105,7 +109,29 @@ class ReplyQA:
         return snapshot.letter(letter_id) if snapshot.has_letter(letter_id) else None
 
     def remove(self, letter_ids: Sequence[str]) -> list[FileResult]:
-        return remove(letter_ids, self.settings, self.store)
+        """Remove letters (and the corrections made to them)."""
+        return self.catalog.remove(letter_ids)
+
+    def reparse(self, letter_id: str) -> FileResult:
+        """Read the letter's source file again, as `ingest` of that file does (its correction
+        kept): "unchanged" when neither the file nor the way it is read has changed."""
+        record = self.store.letter(letter_id)
+        if record is None:
+            return FileResult(letter_id, "failed", letter_id, reason="索引中没有这封答复")
+        source = Path(record.source)
+        if not source.is_file():
+            return FileResult(record.source, "failed", letter_id, reason=f"源文件 {source} 已不存在，无法重新解析")
+        report = self.ingest([source])
+        return report.results[0] if report.results else FileResult(record.source, "unchanged", letter_id)
+
+    def correct(self, letter_id: str, values: dict[str, str | None]) -> FileResult:
+        """Correct the letter's title, issuer or date (empty values: as parsed); kept across
+        re-ingests of its source and shown as corrected."""
+        return rewrite_letter(letter_id, values, self.settings, self.store, self.embedder)
+
+    def withdraw_correction(self, letter_id: str) -> FileResult:
+        """Back to the fields as parsed."""
+        return rewrite_letter(letter_id, None, self.settings, self.store, self.embedder)
 
     # -- questions ---------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[Turn] = (), *, filters: Filters | None = None) -> Answer:

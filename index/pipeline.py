@@ -27,6 +27,7 @@ from index.embedding.embedder import Embedder
 from index.reading.letter import ReplyLetter, parse_loaded
 from index.reading.load import SUPPORTED_SUFFIXES, LoadError, load_bytes
 from index.settings import Settings
+from index.storage.corrections import Correction, corrected, corrected_version, load_corrections
 from index.storage.records import LetterRecord, MetaValue, StoreError
 from index.storage.store import ChunkStore
 
@@ -74,6 +75,9 @@ class IngestReport:
 
 Progress = Callable[[int, int], None]
 """Called with (files handled, chunks embedded so far) as files are skipped, fail or get committed."""
+Reading = Callable[[Path, int], None]
+"""Called as each file has been read, with the number of chunks it will be embedded as (0 when
+it is unchanged or failed): a progress display knows the work ahead before it is done."""
 
 
 def discover(paths: Sequence[Path]) -> list[Path]:
@@ -186,6 +190,7 @@ def ingest(
     prune: bool = False,
     rebuild: bool = False,
     progress: Progress | None = None,
+    on_read: Reading | None = None,
 ) -> IngestReport:
     start = time.perf_counter()
     report = IngestReport()
@@ -194,6 +199,7 @@ def ingest(
             store.reset()
         store.collect_garbage()
         ids = _IdAllocator(list(store.records().values()))
+        corrections = load_corrections(store)
         pending: list[Prepared] = []
 
         def tell() -> None:
@@ -222,7 +228,9 @@ def ingest(
                 tell()
 
         for path in discover(paths):
-            item = _prepare(path, settings, ids)
+            item = _prepare(path, settings, ids, corrections)
+            if on_read:
+                on_read(path, 0 if isinstance(item, FileResult) else len(item.chunks))
             if isinstance(item, FileResult):
                 report.results.append(item)
                 tell()
@@ -237,18 +245,21 @@ def ingest(
     return report
 
 
-def _prepare(path: Path, settings: Settings, ids: _IdAllocator) -> Prepared | FileResult:
+def _prepare(
+    path: Path, settings: Settings, ids: _IdAllocator, corrections: dict[str, Correction]
+) -> Prepared | FileResult:
     try:
         data = path.read_bytes()
     except OSError as exc:
         return FileResult(str(path), "failed", reason=f"无法读取文件（{exc.strerror or exc}）")
-    version = content_version(data, settings)
     letter_id, existing = ids.id_for(path)
+    version = corrected_version(content_version(data, settings), corrections.get(letter_id), str(path.resolve()))
     if existing is not None and existing.version == version:
         return FileResult(str(path), "unchanged", letter_id, existing.n_chunks)
     try:
         loaded = load_bytes(data, path)
-        letter = parse_loaded(loaded, source=str(path.resolve()), letter_id=letter_id)
+        letter = corrected(parse_loaded(loaded, source=str(path.resolve()), letter_id=letter_id),
+                           corrections.get(letter_id))
     except LoadError as exc:
         return FileResult(str(path), "failed", letter_id, reason=exc.reason)
     except Exception as exc:  # one broken letter never stops the batch
@@ -280,6 +291,16 @@ def _write_batch(
         if item.status == "updated":
             store.drop_stale_chunks(item.letter.id, item.version)
     store.finish_letters([(item.letter.id, item.version) for item in batch])
+
+
+def write_letter(
+    path: Path, letter: ReplyLetter, version: str, settings: Settings, store: ChunkStore, embedder: Embedder
+) -> int:
+    """Chunk, embed and commit one letter already read (a staff correction applied to it), as
+    `ingest` writes every letter; the caller holds `ingest_lock`. Returns its chunk count."""
+    chunks = chunk_letter(letter, version, max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap_chars)
+    _write_batch([Prepared(path, letter, version, chunks, "updated")], store, embedder)
+    return len(chunks)
 
 
 def remove(letter_ids: Sequence[str], settings: Settings, store: ChunkStore) -> list[FileResult]:

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     """`user:password` pairs separated by commas; turns login on."""
     auth_file: Path | None = None
     """A file of `user:password` lines; turns login on."""
+    admin_users: str | None = None
+    """Comma-separated user names who may delete, re-parse and correct letters from the page
+    when login is on (without login: whoever reaches a page served on 127.0.0.1)."""
     host: str = "127.0.0.1"
     port: int = 7860
     page_concurrency: int = 8

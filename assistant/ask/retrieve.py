@@ -8,7 +8,7 @@ left by chunking) are merged into one passage, so the answer step sees each span
 built outside replyqa.
 
 What a question costs does not grow with the archive beyond the index look-ups themselves: the
-user's filters become one mask over the letters' columns (`assistant.catalog`), which BM25
+user's filters become one mask over the letters' columns (`assistant.columns`), which BM25
 applies to its hits and the dense side applies to the ids Chroma returns (widening the fetch
 as needed); a filter narrow enough is searched exactly over its own few vectors, and one that
 the widened fetch cannot satisfy is handed to Chroma's own `where`. Only the chunks and letters
@@ -67,8 +67,8 @@ class Filters:
         return not (self.channel and chunk.meta.get("channel") != self.channel)
 
     def mask(self, snapshot: Snapshot) -> np.ndarray:
-        """The letters (by catalog code) the filter lets through, by the same rule as `allows`."""
-        return snapshot.catalog.mask(letters=self.letters, issuer=self.issuer, year_from=self.year_from,
+        """The letters (by column code) the filter lets through, by the same rule as `allows`."""
+        return snapshot.columns.mask(letters=self.letters, issuer=self.issuer, year_from=self.year_from,
                                      year_to=self.year_to, channel=self.channel)
 
     def where(self, snapshot: Snapshot) -> dict[str, Any]:
@@ -77,7 +77,7 @@ class Filters:
         if self.letters:
             parts.append({"letter_id": {"$in": list(self.letters)}})
         if self.issuer:
-            names = [n for n in snapshot.catalog.issuer_names if self.issuer in n] or ["\x00"]
+            names = [n for n in snapshot.columns.issuer_names if self.issuer in n] or ["\x00"]
             parts.append({"issuer": {"$in": names}})
         if self.year_from:
             parts.append({"year": {"$gte": self.year_from}})
@@ -212,14 +212,14 @@ def _dense(
     visible = VersionView(snapshot.records)
     if mask is None:
         return store.nearest(vector, depth, visible=visible)
-    catalog = snapshot.catalog
-    allowed = catalog.chunk_count(mask)
+    columns = snapshot.columns
+    allowed = columns.chunk_count(mask)
     if allowed <= EXACT_CHUNKS:
-        ids = [c for letter_id in catalog.letters_of(mask) for c in snapshot.records[letter_id].chunk_ids()]
+        ids = [c for letter_id in columns.letters_of(mask) for c in snapshot.records[letter_id].chunk_ids()]
         return store.nearest_among(vector, ids, depth)
 
     def keep(letter_id: str) -> bool:
-        code = catalog.codes.get(letter_id)
+        code = columns.codes.get(letter_id)
         return code is not None and bool(mask[code])
 
     hits = store.nearest(vector, depth, visible=visible, keep=keep)

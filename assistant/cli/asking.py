@@ -66,12 +66,36 @@ def cmd_ask(args: argparse.Namespace) -> int:
         app.close()
 
 
+CHAT_HELP = """可用命令（带不带斜杠都可以）：
+  /help 或 帮助      显示本说明
+  /new 或 新对话     清空上下文，开始新的对话
+  /quit 或 退出      结束（也可按 Ctrl+D）
+其他输入都当作问题；接着上一个问题追问即可，如“那青河市呢？”“下一步怎么安排？”"""
+
+CHAT_COMMANDS = {
+    "help": ("/help", "help", "/?", "?", "？", "/帮助", "帮助"),
+    "new": ("/new", "/新对话", "新对话", "/重新开始", "重新开始"),
+    "quit": ("/quit", "/exit", "quit", "exit", "/退出", "退出", "/结束", "结束"),
+}
+
+
+def chat_command(line: str) -> str | None:
+    """`help`, `new` or `quit` when the line is one of the chat's commands, else None (a question).
+    Whole-line matches only, so a question that merely contains 帮助 is still a question."""
+    word = line.strip().rstrip("。.!！").lower()
+    return next((name for name, spellings in CHAT_COMMANDS.items() if word in spellings), None)
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
+    import sys
+
     from assistant.ask.answer import Answer
 
+    print("正在加载嵌入模型和索引…", file=sys.stderr, flush=True)
     app = open_app(args)
     turns: list[Turn] = []
-    print("答复问答助手（输入问题后回车；“/新对话”重新开始，“/退出”或 Ctrl+D 结束）")
+    print("答复问答助手：输入问题后回车；输入 /help 或“帮助”查看命令，/new 或“新对话”重新开始，"
+          "/quit 或“退出”结束。")
     try:
         while True:
             try:
@@ -81,9 +105,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 break
             if not question:
                 continue
-            if question in ("/退出", "/exit", "/quit"):
+            command = chat_command(question)
+            if command == "quit":
                 break
-            if question in ("/新对话", "/new"):
+            if command == "help":
+                print(CHAT_HELP)
+                continue
+            if command == "new":
                 turns.clear()
                 print("已开始新对话。")
                 continue

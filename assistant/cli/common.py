@@ -18,6 +18,7 @@ from index.settings import Settings
 
 if TYPE_CHECKING:
     from assistant.ask.citation import Citation
+    from assistant.catalog import Catalog
     from assistant.service import ReplyQA
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,6 +36,13 @@ def open_app(args: argparse.Namespace) -> ReplyQA:
     from assistant.service import ReplyQA
 
     return ReplyQA.open(settings_of(args))
+
+
+def open_catalog(args: argparse.Namespace) -> Catalog:
+    """The index without the model, for commands that only list or remove letters."""
+    from assistant.catalog import Catalog
+
+    return Catalog.open(settings_of(args))
 
 
 def print_json(value: object) -> None:

@@ -1,6 +1,6 @@
 """Measuring the assistant: `eval` (answer quality on a question set, optionally against the
-llama-index baseline) and `bench` (ingest throughput, ask latency) — the commands behind the
-README's figures.
+llama-index baseline) and `bench` (ingest throughput, ask latency, each command's start-up) —
+the commands behind the README's figures.
 """
 
 from __future__ import annotations
@@ -57,6 +57,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     elif args.what == "ingest":
         figures = bench_ingest(folder, settings, rounds=max(1, args.rounds))
         print(ingest_table(figures))
+    elif args.what == "startup":
+        from assistant.evaluation.startup import bench_startup, startup_table
+
+        figures = bench_startup(folder, settings, rounds=max(1, args.rounds))
+        print(startup_table(figures))
     else:
         questions = Path(args.questions)
         figures = bench_ask(folder, questions, settings)

@@ -1,8 +1,10 @@
 """Commands about letters and the index: `parse` (no index at all), `ingest`, `letters`,
 `remove`.
 
-`parse` must stay light: it reads files with `index.reading` only, never opening the service,
-so it runs without loading the embedding model or Chroma.
+Only `ingest` needs the embedding model. `parse` reads files with `index.reading` only, never
+opening the service or Chroma; `letters` and `remove` open the index as a catalogue
+(`assistant.catalog`), which reads the model the index was built with from the index itself —
+so all three start in about a second.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from assistant.cli.common import open_app, print_json
+from assistant.cli.common import open_app, open_catalog, print_json
+from assistant.cli.progress import IngestMeter
 from index.reading.outline import SECTION_NAMES
 
 
@@ -65,29 +68,21 @@ def print_letter_summary(item: dict[str, object]) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from index.pipeline import STATUS_ZH, discover
 
     paths = [Path(p) for p in args.paths]
     missing = [p for p in paths if not p.exists()]
     for p in missing:
         print(f"✗ {p}：文件或文件夹不存在", file=sys.stderr)
-    total = len(discover([p for p in paths if p.exists()]))
+    present = [p for p in paths if p.exists()]
+    meter = IngestMeter(len(discover(present)))
+    meter.show("正在加载嵌入模型…")
     app = open_app(args)
     try:
-        with tqdm(total=total, unit="封", desc="导入", file=sys.stderr, dynamic_ncols=True) as bar:
-            started = bar.start_t
-
-            def progress(files: int, chunks: int) -> None:
-                bar.update(files - bar.n)
-                elapsed = max(bar._time() - started, 1e-6)
-                bar.set_postfix_str(f"{files / elapsed:.1f} 封/秒，{chunks / elapsed:.1f} 块/秒")
-
-            report = app.ingest(
-                [p for p in paths if p.exists()], prune=args.prune, rebuild=args.rebuild, progress=progress
-            )
+        report = app.ingest(present, prune=args.prune, rebuild=args.rebuild, progress=meter.written,
+                            on_read=meter.read)
     finally:
+        meter.close()
         app.close()
     for result in report.results:
         if result.status == "failed":
@@ -100,11 +95,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_letters(args: argparse.Namespace) -> int:
-    app = open_app(args)
+    catalog = open_catalog(args)
     try:
-        records = app.letters()
+        records = catalog.letters()
     finally:
-        app.close()
+        catalog.close()
     if args.json:
         print_json([
             {"id": r.id, "source": r.source, "title": r.title, "issuer": r.issuer or None,
@@ -119,11 +114,11 @@ def cmd_letters(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    app = open_app(args)
+    catalog = open_catalog(args)
     try:
-        results = app.remove(args.ids)
+        results = catalog.remove(args.ids)
     finally:
-        app.close()
+        catalog.close()
     for r in results:
         print(f"已移除 {r.letter_id}" if r.status == "removed" else f"✗ {r.letter_id}：{r.reason}")
     return 0 if all(r.status == "removed" for r in results) else 1

@@ -173,7 +173,8 @@ def write_chart(result: EvalResult, path: Path) -> Path:
         )
         rates.set_ylim(0, 1.12)
         rates.set_title(
-            "检索、引用与回答（↓ 越低越好）" if font else "Retrieval, citations, answers (↓ lower is better)"
+            "检索、引用与回答（越高越好；标 ↓ 的越低越好）" if font
+            else "Retrieval, citations, answers (higher is better; ↓ marks lower is better)"
         )
         rates.legend(loc="upper right", fontsize=8)
         rates.grid(axis="y", alpha=0.3)

@@ -21,10 +21,11 @@ def page_css() -> str:
     return read_static("page.css")
 
 
-def page_js() -> str:
+def page_js(upload_types: tuple[str, ...] = (".txt", ".html", ".htm", ".docx", ".pdf")) -> str:
     """The page-wide script for `demo.load(js=...)`, with page.css inlined as the `<style>` it
-    installs, as the page has always been styled."""
-    return read_static("page.js").replace("__CSS__", json.dumps(page_css()))
+    installs, as the page has always been styled, and the file types the upload picker offers."""
+    script = read_static("page.js").replace("__CSS__", json.dumps(page_css()))
+    return script.replace("__ACCEPT__", json.dumps(",".join(upload_types)))
 
 
 def copy_js() -> str:
@@ -35,5 +36,5 @@ def scroll_to_mark_js() -> str:
     return read_static("scroll_to_mark.js")
 
 
-def scroll_to_top_js() -> str:
-    return read_static("scroll_to_top.js")
+def reader_js() -> str:
+    return read_static("reader.js")

@@ -1,11 +1,17 @@
-"""A conversation as draft material: Word with real footnotes, Markdown, or plain text for the
-clipboard — each citation given as the draft-ready reference staff paste into documents.
+"""A conversation as draft material: Word in the usual 公文 look with real footnotes, or Markdown
+that pastes clean — each citation given as the draft-ready reference (`references`).
 
-python-docx has no footnote API, so the `.docx` gets its footnotes the way Word itself stores
-them: a `word/footnotes.xml` part (with the separator footnotes -1 and 0 Word expects),
-related to the main document, the `FootnoteText` / `FootnoteReference` styles, a
-`w:footnotePr` in the settings, and a `w:footnoteReference` run at each `[n]` marker. Word,
-WPS and LibreOffice then number, place and renumber them like any footnote typed by hand.
+The Word document follows what a draft in a Chinese government office looks like (GB/T 9704
+for the page and the type): A4 with 37/35/28/26 mm margins, the title in 方正小标宋简体 二号
+(22 pt), each question as a 黑体 三号 heading, the text in 仿宋 三号 (16 pt) at a fixed 28 pt
+line with a two-character first-line indent, Latin letters and figures in Times New Roman,
+footnotes in 仿宋 五号 — one per distinct source (`footnotes`). Its properties name the
+assistant as author, not the library that wrote it.
+
+Markdown escapes only what would otherwise become markup (a link, an HTML tag, emphasis, a
+heading or list at the start of a line, a bare URL): `[1]` or `第58号（一）` stay as they are, so
+the text pasted from a viewer or from the file itself reads like the answer, while a letter's
+`<script>` or `[点击](http://…)` still stays text.
 """
 
 from __future__ import annotations
@@ -18,46 +24,76 @@ from typing import Any
 
 from docx import Document
 from docx.document import Document as DocxDocument
-from docx.opc.constants import CONTENT_TYPE as CT
-from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.opc.packuri import PackURI
-from docx.opc.part import XmlPart
-from docx.oxml import OxmlElement, parse_xml
-from docx.oxml.ns import nsdecls, qn
-from docx.shared import Pt
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+from docx.styles.style import BaseStyle
 from docx.text.paragraph import Paragraph
 
 from assistant.ask.answer import Answer
-from assistant.ask.citation import Citation, references_block
+from assistant.web.footnotes import FONT_LATIN, Footnotes
+from assistant.web.references import (
+    SAMPLE_MARK,
+    Sources,
+    lead_line,
+    quotes_fiction,
+    reference_line,
+    text_without_leads,
+)
+
+TITLE = "答复问答记录"
+AUTHOR = "答复问答助手"
+FONT_TITLE = "方正小标宋简体"
+FONT_HEADING = "黑体"
+FONT_BODY = "仿宋"
+SIZE_TITLE, SIZE_HEADING, SIZE_BODY, SIZE_NOTE = 22.0, 16.0, 16.0, 10.5
+LINE_PT = 28.0
+MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
+FICTION_NOTE = f"注：本记录引用了{SAMPLE_MARK}答复，其内容为演示用虚构文本，不是真实答复，不能用于公文。"
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>()#!|~])")
-
-
-def reference_line(citation: Citation) -> str:
-    """One reference without its `[n] ` — exactly the line `references_block` writes."""
-    return references_block([citation]).removeprefix(f"[{citation.n}] ")
-
-
-def answer_with_references(answer: Answer) -> str:
-    """What 复制引用 puts on the clipboard: the answer, a blank line, the numbered references."""
-    refs = references_block(answer.citations) if answer.found else ""
-    return f"{answer.text}\n\n{refs}" if refs else answer.text
 
 
 def _stamp(now: datetime | None) -> str:
-    return (now or datetime.now()).strftime("%Y年%m月%d日 %H:%M")
+    when = now or datetime.now()
+    return f"{when.year}年{when.month}月{when.day}日 {when:%H:%M}"
 
 
 # --- Markdown -------------------------------------------------------------------------------
+_MD_INLINE = re.compile(
+    r"\\(?=[!-/:-@\[-`{-~])"          # a backslash that would escape what follows
+    r"|[*_`]"                          # emphasis and code
+    r"|~(?=~)"                         # strikethrough
+    r"|\](?=[(\[:])"                   # the end of a link text: [..](..), [..][..]
+    r"|<(?=[A-Za-z/!?])"               # an HTML tag or an autolink
+    r"|&(?=#?\w+;)"                    # an entity
+    r"|\|"                             # a table cell
+    r"|(?<=[A-Za-z])(?=://)"           # a bare URL: http://…
+    r"|(?<=\bwww)(?=\.)"               # www.…
+)
+_MD_LINE_START = re.compile(r"^(\s*)(?:([#>+=]|-(?=\s|-|$)|\[(?=[^\]]*\]:))|(\d+)([.)])(?=\s))")
+
+
 def md_escape(text: str) -> str:
-    """Letter text shown as itself in any Markdown viewer: no links, emphasis or HTML, and
-    `http://` broken up so viewers do not turn it into an autolink."""
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("://", "\\://")
+    """Letter text shown as itself in any Markdown viewer, escaped only where it would not be."""
+
+    def line_start(m: re.Match[str]) -> str:
+        if m.group(2):
+            return f"{m.group(1)}\\{m.group(2)}"
+        return f"{m.group(1)}{m.group(3)}\\{m.group(4)}"  # `1\.`: a backslash before a digit escapes nothing
+
+    lines = []
+    for line in text.split("\n"):
+        line = _MD_INLINE.sub(lambda m: "\\" + m.group(), line)
+        lines.append(_MD_LINE_START.sub(line_start, line, count=1))
+    return "\n".join(lines)
 
 
 def _md_answer(answer: Answer) -> str:
+    if not answer.found:
+        return "  \n".join(md_escape(line) for line in text_without_leads(answer))
     parts: list[str] = []
     pos = 0
     known = {c.n for c in answer.citations}
@@ -70,109 +106,83 @@ def _md_answer(answer: Answer) -> str:
     return "".join(parts).replace("\n", "  \n")
 
 
-def conversation_markdown(answers: Sequence[Answer], *, now: datetime | None = None) -> str:
-    lines = ["# 答复问答记录", "", f"导出时间：{_stamp(now)}", ""]
+def conversation_markdown(answers: Sequence[Answer], sources: Sources, *, now: datetime | None = None) -> str:
+    lines = [f"# {TITLE}", "", f"导出时间：{_stamp(now)}", ""]
+    if any(quotes_fiction(a, sources) for a in answers):
+        lines += [md_escape(FICTION_NOTE), ""]
     for i, answer in enumerate(answers, start=1):
         lines += [f"## 问题 {i}：{md_escape(answer.question)}", "", _md_answer(answer), ""]
         if answer.found and answer.citations:
             lines += ["引用：", ""]
-            lines += [f"- \\[{c.n}\\] {md_escape(reference_line(c))}" for c in answer.citations]
+            lines += [f"- [{c.n}] {md_escape(reference_line(c, sources.get(c.letter)))}" for c in answer.citations]
+            lines.append("")
+        elif answer.leads:
+            lines += [f"- {md_escape(lead_line(lead, sources.get(lead.letter)))}" for lead in answer.leads]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 
 # --- Word -----------------------------------------------------------------------------------
-_FOOTNOTES_XML = (
-    f"<w:footnotes {nsdecls('w')}>"
-    '<w:footnote w:type="separator" w:id="-1"><w:p><w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/>'
-    "</w:pPr><w:r><w:separator/></w:r></w:p></w:footnote>"
-    '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:pPr><w:spacing w:after="0" w:line="240" '
-    'w:lineRule="auto"/></w:pPr><w:r><w:continuationSeparator/></w:r></w:p></w:footnote>'
-    "</w:footnotes>"
-)
-_FOOTNOTE_STYLES = (
-    f'<w:style {nsdecls("w")} w:type="paragraph" w:styleId="FootnoteText"><w:name w:val="footnote text"/>'
-    '<w:basedOn w:val="Normal"/><w:uiPriority w:val="99"/><w:unhideWhenUsed/>'
-    '<w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/></w:pPr>'
-    '<w:rPr><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr></w:style>',
-    f'<w:style {nsdecls("w")} w:type="character" w:styleId="FootnoteReference"><w:name w:val="footnote reference"/>'
-    '<w:uiPriority w:val="99"/><w:unhideWhenUsed/><w:rPr><w:vertAlign w:val="superscript"/></w:rPr></w:style>',
-)
-
-
 def _clean(text: str) -> str:
     """XML 1.0 cannot hold most control characters; a pasted letter sometimes does."""
     return _XML_UNSAFE.sub("", text)
 
 
-class _Footnotes:
-    """The footnotes part of one document, created on first use."""
-
-    def __init__(self, document: DocxDocument) -> None:
-        self.document = document
-        self.root: Any = None
-        self.next_id = 1
-
-    def _ensure(self) -> None:
-        if self.root is not None:
-            return
-        doc_part = self.document.part
-        part = XmlPart(PackURI("/word/footnotes.xml"), CT.WML_FOOTNOTES, parse_xml(_FOOTNOTES_XML), doc_part.package)
-        doc_part.relate_to(part, RT.FOOTNOTES)
-        self.root = part.element
-        styles = self.document.styles.element
-        present = {s.get(qn("w:styleId")) for s in styles.findall(qn("w:style"))}
-        for xml in _FOOTNOTE_STYLES:
-            style = parse_xml(xml)
-            if style.get(qn("w:styleId")) not in present:
-                styles.append(style)
-        settings = self.document.settings.element
-        if settings.find(qn("w:footnotePr")) is None:
-            pr = parse_xml(f'<w:footnotePr {nsdecls("w")}><w:footnote w:id="-1"/><w:footnote w:id="0"/></w:footnotePr>')
-            later = next((settings.find(qn(t)) for t in ("w:endnotePr", "w:compat", "w:docVars", "w:rsids")
-                          if settings.find(qn(t)) is not None), None)
-            if later is not None:
-                later.addprevious(pr)
-            else:
-                settings.append(pr)
-
-    def add(self, paragraph: Paragraph, text: str) -> None:
-        """A footnote holding `text`, referenced at the end of `paragraph` as it is now."""
-        self._ensure()
-        fid = str(self.next_id)
-        self.next_id += 1
-        ref_run = paragraph.add_run()._r
-        ref_run.get_or_add_rPr().append(_style_ref("w:rStyle", "FootnoteReference"))
-        ref = OxmlElement("w:footnoteReference")
-        ref.set(qn("w:id"), fid)
-        ref_run.append(ref)
-
-        note = OxmlElement("w:footnote")
-        note.set(qn("w:id"), fid)
-        p = OxmlElement("w:p")
-        p_pr = OxmlElement("w:pPr")
-        p_pr.append(_style_ref("w:pStyle", "FootnoteText"))
-        p.append(p_pr)
-        mark = OxmlElement("w:r")
-        mark_pr = OxmlElement("w:rPr")
-        mark_pr.append(_style_ref("w:rStyle", "FootnoteReference"))
-        mark.append(mark_pr)
-        mark.append(OxmlElement("w:footnoteRef"))
-        p.append(mark)
-        body = OxmlElement("w:r")
-        t = OxmlElement("w:t")
-        t.set(qn("xml:space"), "preserve")
-        t.text = " " + _clean(text)
-        body.append(t)
-        p.append(body)
-        note.append(p)
-        self.root.append(note)
+def set_fonts(element: Any, east_asia: str, size_pt: float | None = None) -> None:
+    """Explicit fonts on a style's or a run's properties. Theme font attributes are removed:
+    Word prefers them over the explicit names, and the template's themes are Latin fonts."""
+    r_pr = element.get_or_add_rPr()
+    fonts = r_pr.get_or_add_rFonts()
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(attr), None)
+    for attr, value in (("w:ascii", FONT_LATIN), ("w:hAnsi", FONT_LATIN), ("w:eastAsia", east_asia),
+                        ("w:cs", FONT_LATIN)):
+        fonts.set(qn(attr), value)
+    if size_pt is not None:
+        for tag in ("w:sz", "w:szCs"):
+            old = r_pr.find(qn(tag))
+            if old is not None:
+                r_pr.remove(old)
+            size = OxmlElement(tag)
+            size.set(qn("w:val"), str(round(size_pt * 2)))
+            r_pr.append(size)
 
 
-def _style_ref(tag: str, style_id: str) -> Any:
-    el = OxmlElement(tag)
-    el.set(qn("w:val"), style_id)
-    return el
+def _style(style: BaseStyle, east_asia: str, size_pt: float, *, center: bool = False, indent: bool = False,
+           before: float = 0.0) -> None:
+    set_fonts(style.element, east_asia, size_pt)
+    font = style.font  # type: ignore[attr-defined]
+    font.bold, font.italic = False, False
+    font.color.rgb = RGBColor(0, 0, 0)
+    p_pr = style.element.get_or_add_pPr()
+    border = p_pr.find(qn("w:pBdr"))
+    if border is not None:
+        p_pr.remove(border)
+    fmt = style.paragraph_format  # type: ignore[attr-defined]
+    fmt.line_spacing_rule, fmt.line_spacing = WD_LINE_SPACING.EXACTLY, Pt(max(LINE_PT, size_pt * 1.3))
+    fmt.space_before, fmt.space_after = Pt(before), Pt(0)
+    fmt.alignment = WD_ALIGN_PARAGRAPH.CENTER if center else WD_ALIGN_PARAGRAPH.JUSTIFY
+    fmt.first_line_indent = Pt(size_pt * 2) if indent else Pt(0)
+
+
+def _setup(document: DocxDocument, now: datetime | None) -> None:
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["bottom"])
+    section.left_margin, section.right_margin = Mm(MARGINS_MM["left"]), Mm(MARGINS_MM["right"])
+    styles = document.styles
+    _style(styles["Normal"], FONT_BODY, SIZE_BODY, indent=True)
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), "zh-CN")
+    lang.set(qn("w:eastAsia"), "zh-CN")
+    styles["Normal"].element.get_or_add_rPr().append(lang)
+    _style(styles["Title"], FONT_TITLE, SIZE_TITLE, center=True)
+    _style(styles["Heading 1"], FONT_HEADING, SIZE_HEADING, before=LINE_PT / 2)
+    props = document.core_properties
+    props.author = props.last_modified_by = AUTHOR
+    props.title, props.subject, props.language = TITLE, "答复问答", "zh-CN"
+    props.comments, props.keywords = "", ""
+    props.created = props.modified = (now or datetime.now()).astimezone()
 
 
 def _add_text(paragraph: Paragraph, text: str) -> None:
@@ -183,47 +193,42 @@ def _add_text(paragraph: Paragraph, text: str) -> None:
             run.add_break()
 
 
-def conversation_docx(answers: Sequence[Answer], *, now: datetime | None = None) -> bytes:
-    """The conversation as a Word document; each `[n]` becomes a footnote with its reference."""
+def _answer_paragraphs(document: DocxDocument, answer: Answer, sources: Sources, notes: Footnotes) -> None:
+    paragraph = document.add_paragraph()
+    paragraph.add_run("答：")
+    if not answer.found:
+        _add_text(paragraph, "\n".join(text_without_leads(answer)))
+        for lead in answer.leads:
+            document.add_paragraph(_clean(lead_line(lead, sources.get(lead.letter))))
+        return
+    by_n = {c.n: c for c in answer.citations}
+    pos = 0
+    for m in _MARKER.finditer(answer.text):
+        citation = by_n.get(int(m.group(1)))
+        if citation is None:
+            continue
+        _add_text(paragraph, answer.text[pos:m.start()])
+        notes.cite(paragraph, _clean(reference_line(citation, sources.get(citation.letter))))
+        pos = m.end()
+    _add_text(paragraph, answer.text[pos:])
+
+
+def conversation_docx(answers: Sequence[Answer], sources: Sources, *, now: datetime | None = None) -> bytes:
+    """The conversation as a Word document; each `[n]` becomes a footnote with its reference
+    (or a cross-reference to the footnote its source already has)."""
     document = Document()
-    normal = document.styles["Normal"]
-    normal.font.size = Pt(12)
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
-    document.add_heading("答复问答记录", level=1)
-    document.add_paragraph(f"导出时间：{_stamp(now)}。引用以脚注给出，可直接用于公文起草。")
-    notes = _Footnotes(document)
+    _setup(document, now)
+    document.add_paragraph(TITLE, style="Title")
+    stamp = document.add_paragraph(f"导出时间：{_stamp(now)}")
+    stamp.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    stamp.paragraph_format.first_line_indent = Pt(0)
+    if any(quotes_fiction(a, sources) for a in answers):
+        document.add_paragraph(FICTION_NOTE)
+    notes = Footnotes(document, east_asia=FONT_BODY, size_pt=SIZE_NOTE)
     for i, answer in enumerate(answers, start=1):
-        question = document.add_paragraph()
-        question.add_run(f"问题 {i}：").bold = True
-        _add_text(question, answer.question)
-        paragraph = document.add_paragraph()
-        paragraph.add_run("答：").bold = True
-        by_n = {c.n: c for c in answer.citations} if answer.found else {}
-        pos = 0
-        for m in _MARKER.finditer(answer.text):
-            citation = by_n.get(int(m.group(1)))
-            if citation is None:
-                continue
-            _add_text(paragraph, answer.text[pos:m.start()])
-            notes.add(paragraph, reference_line(citation))
-            pos = m.end()
-        _add_text(paragraph, answer.text[pos:])
+        heading = document.add_paragraph(style="Heading 1")
+        _add_text(heading, f"问题{i}：{answer.question}")
+        _answer_paragraphs(document, answer, sources, notes)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
-
-
-def footnote_texts(data: bytes) -> list[str]:
-    """The footnotes of a `.docx` in order (separators left out) — for checking an export."""
-    document = Document(io.BytesIO(data))
-    for rel in document.part.rels.values():
-        if rel.reltype == RT.FOOTNOTES:
-            part = rel.target_part
-            root = part.element if hasattr(part, "element") else parse_xml(part.blob)
-            out = []
-            for note in root.findall(qn("w:footnote")):
-                if note.get(qn("w:type")) in ("separator", "continuationSeparator"):
-                    continue
-                out.append("".join(t.text or "" for t in note.iter(qn("w:t"))).strip())
-            return out
-    return []

@@ -2,19 +2,19 @@
 their values mean.
 
 `ALL` is the value of every 全部/不限 entry. The chat's filters become `retrieve.Filters`
-(what the search is allowed to see); the browse tab's become a filter over the letter records
-(what the list shows). Both come from the index as it is now, so they are rebuilt after every
-import.
+(what the search is allowed to see), shown as chips by the question box (`describe_scope`); the
+browse tab's narrow its list (`search`). Both come from the index as it is now, so they are
+rebuilt after every import.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from assistant.ask.retrieve import Filters
-from assistant.web.render import CHANNEL_ZH
 from index.storage.records import LetterRecord
 
+CHANNEL_ZH = {"NPC": "人大建议", "CPPCC": "政协提案", "other": "其他"}
 ALL = "__all__"
 CHANNEL_CHOICES = [("全部", ALL), *((name, code) for code, name in CHANNEL_ZH.items())]
 
@@ -55,22 +55,27 @@ def make_filters(
     )
 
 
-def match_letters(
-    records: Sequence[LetterRecord], text: str | None, issuer: str | None, year: str | None, channel: str | None
-) -> list[LetterRecord]:
-    """The browse tab's list: every word of `text` in the title, id or issuer, and the chosen
-    facets; newest first."""
-    words = (text or "").split()
-    out = []
-    for r in records:
-        hay = f"{r.title} {r.id} {r.issuer}"
-        if any(w not in hay for w in words):
-            continue
-        if issuer and issuer != ALL and issuer.strip() not in r.issuer:
-            continue
-        if year and year != ALL and str(r.year) != str(year):
-            continue
-        if channel and channel != ALL and r.channel != channel:
-            continue
-        out.append(r)
-    return sorted(out, key=lambda r: (r.date or "", r.id), reverse=True)
+SCOPE_KEYS = ("letters", "issuer", "years", "channel")
+
+
+def describe_scope(filters: Filters, titles: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The active parts of a chat's scope, as (key, words for a chip): what the next question
+    will be searched in. `titles` names the letters of 只在这些答复中检索."""
+    parts: list[tuple[str, str]] = []
+    if filters.letters:
+        names = [f"《{titles.get(i, i)}》" for i in filters.letters]
+        parts.append(("letters", names[0] if len(names) == 1 else f"{names[0]}等 {len(names)} 封答复"))
+    if filters.issuer:
+        parts.append(("issuer", f"答复单位含“{filters.issuer}”"))
+    if filters.year_from or filters.year_to:
+        lo, hi = filters.year_from, filters.year_to
+        years = f"{lo}年" if lo == hi else f"{lo}年起" if not hi else f"至{hi}年" if not lo else f"{lo}—{hi}年"
+        parts.append(("years", years))
+    if filters.channel:
+        parts.append(("channel", CHANNEL_ZH.get(filters.channel, filters.channel)))
+    return parts
+
+
+def scope_words(filters: Filters, titles: Mapping[str, str]) -> str:
+    """The scope in one phrase (for a 未找到 that happened under it): `答复单位含“交通”、2024年起`."""
+    return "、".join(label for _, label in describe_scope(filters, titles))

@@ -18,6 +18,7 @@ from assistant.ask.conversation import Turn
 from assistant.ask.retrieve import Filters
 from assistant.service import ReplyQA
 from assistant.web import render
+from assistant.web.references import SourceFacts, answer_letters, sources_for
 from index.storage.records import StoreError
 
 log = logging.getLogger(__name__)
@@ -31,11 +32,22 @@ class Conversation:
     answers: list[Answer] = field(default_factory=list)
     turns: list[Turn] = field(default_factory=list)
     messages: list[dict[str, str]] = field(default_factory=list)
+    scopes: list[str] = field(default_factory=list)
+    """Per answer, the scope it was searched in, in words ("" for all letters)."""
+    sources: dict[str, SourceFacts] = field(default_factory=dict)
+    """The 文号 and sample mark of every letter the answers cite or offer, for their references."""
+
+    def remember(self, app: ReplyQA, answer: Answer) -> None:
+        missing = [i for i in answer_letters([answer]) if i not in self.sources]
+        self.sources.update(sources_for(missing, app.letter))
 
 
-def respond(app: ReplyQA, question: str, conv: Conversation, filters: Filters) -> Iterator[Conversation]:
+def respond(
+    app: ReplyQA, question: str, conv: Conversation, filters: Filters, scope: str = ""
+) -> Iterator[Conversation]:
     """The chat turn: the question at once, the answer as it streams, then the final answer with
-    clickable, verified citations (and the turn remembered for follow-ups)."""
+    clickable, verified citations (and the turn remembered for follow-ups). `scope` says in
+    words what `filters` narrow the search to, for a 未找到 to say so."""
     question = question.strip()
     if not question:
         return
@@ -54,15 +66,18 @@ def respond(app: ReplyQA, question: str, conv: Conversation, filters: Filters) -
                 yield conv
     except Exception as exc:  # the page must say what went wrong, not spin forever
         log.exception("answering %r failed", question)
-        detail = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
-        conv.messages[-1] = {"role": "assistant", "content": render.error_html(f"出错了：{detail}")}
+        detail = str(exc) if isinstance(exc, StoreError) else "回答时发生内部错误，详情已记入服务器日志"
+        conv.messages[-1] = {"role": "assistant", "content": render.error_html(f"出错了：{detail}。")}
         yield conv
         return
     if answer is None:
         return
     conv.answers.append(answer)
+    conv.scopes.append(scope)
     conv.turns.append(app.turn_of(answer))
-    conv.messages[-1] = {"role": "assistant", "content": render.answer_html(answer, len(conv.answers) - 1)}
+    conv.remember(app, answer)
+    html = render.answer_html(answer, len(conv.answers) - 1, sources=conv.sources, scope=scope)
+    conv.messages[-1] = {"role": "assistant", "content": html}
     yield conv
 
 

@@ -7,6 +7,7 @@ copy; files of the wrong type or too large never reach the pipeline but are stil
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import unicodedata
@@ -18,9 +19,12 @@ import gradio as gr
 from gradio.events import Dependency
 
 from assistant.service import ReplyQA
-from assistant.web import render
+from assistant.web.letters_html import ingest_html
+from assistant.web.render import esc
 from index.pipeline import FileResult
 from index.storage.records import StoreError
+
+log = logging.getLogger(__name__)
 
 UPLOAD_TYPES = (".txt", ".html", ".htm", ".docx", ".pdf")
 
@@ -77,7 +81,7 @@ def build_upload_tab(app: ReplyQA) -> UploadTab:
     with gr.Tab("导入答复", id="upload"):
         gr.Markdown(f"支持 {' '.join(UPLOAD_TYPES)}，单个文件不超过 {settings.upload_max_mb} MB。"
                     "重新上传同名文件会更新对应的答复。")
-        files = gr.File(label="选择答复文件", file_count="multiple", file_types=list(UPLOAD_TYPES),
+        files = gr.File(label="选择答复文件", file_count="multiple",
                         elem_id="rq-upload")
         ingest = gr.Button("开始导入", variant="primary", elem_id="rq-ingest")
         result = gr.HTML(elem_id="rq-ingest-result")
@@ -90,6 +94,35 @@ def build_upload_tab(app: ReplyQA) -> UploadTab:
     return UploadTab(files, ingest, result, ingested)
 
 
+class IngestProgress:
+    """gr.Progress fed per letter: each file as it is read, then the chunks as they are
+    embedded (the total known once the letters are read), with the letters done — so the bar
+    moves from the first second instead of waiting for the first commit (see
+    `assistant.cli.progress`, the same for the terminal)."""
+
+    def __init__(self, progress: gr.Progress, names: dict[str, str], total: int) -> None:
+        self.progress, self.names, self.total = progress, names, total
+        self.read_count = self.done = self.chunks = self.embedded = 0
+        progress((0, total), desc="正在准备导入…", unit="封")
+
+    def _counts(self) -> str:
+        return f"已读取 {self.read_count}/{self.total} 封，已完成 {self.done}/{self.total} 封"
+
+    def read(self, path: Path, chunks: int) -> None:
+        self.read_count += 1
+        self.chunks += chunks
+        name = self.names.get(str(path), path.name)
+        self.progress((self.read_count, self.total), desc=f"正在读取 {name}（{self._counts()}）", unit="封")
+
+    def written(self, done: int, embedded: int) -> None:
+        self.done, self.embedded = done, embedded
+        if self.chunks:
+            self.progress((min(embedded, self.chunks), self.chunks), desc=f"正在编码与写入（{self._counts()}）",
+                          unit="块")
+        else:
+            self.progress((done, self.total), desc=self._counts(), unit="封")
+
+
 def ingest_files(app: ReplyQA, files: list[str] | None, progress: gr.Progress) -> str:
     """Save, ingest and report: one row per uploaded file, refused ones included."""
     if not files:
@@ -97,15 +130,14 @@ def ingest_files(app: ReplyQA, files: list[str] | None, progress: gr.Progress) -
     settings = app.settings
     kept, refused = save_uploads(files, settings.data_dir / "uploads", settings.upload_max_mb)
     names = {str(path): name for name, path in kept}
-    progress((0, len(kept)), desc="正在导入…")
-
-    def tick(done: int, chunks: int) -> None:
-        progress((done, len(kept)), desc=f"已处理 {done}/{len(kept)} 个文件，{chunks} 个段落块")
-
+    meter = IngestProgress(progress, names, len(kept))
     try:
-        report = app.ingest([path for _, path in kept], progress=tick) if kept else None
+        report = app.ingest([path for _, path in kept], progress=meter.written, on_read=meter.read) if kept else None
     except StoreError as exc:
-        return f'<div class="rq-warn">{render.esc(exc)}</div>'
+        return f'<div class="rq-warn">{esc(exc)}</div>'
     results = refused + ([(names.get(r.path, Path(r.path).name), r) for r in report.results] if report else [])
+    for name, r in results:
+        if r.status == "failed":
+            log.info("upload %s failed: %s", name, r.reason)
     summary = report.summary_zh() if report else "没有可导入的文件"
-    return render.ingest_html(results, summary)
+    return ingest_html(results, summary)

@@ -265,7 +265,7 @@ def extract_doc_number(lines: list[str], fields: dict[str, str], salutation: int
     for line in head:
         m = DOC_NUMBER.search(_DOC_KEY.sub("", _compact(line)))
         if m:
-            return m.group(0)
+            return tidy_doc_number(m.group(0))
     record = field_value(head, _VOCAB["doc_number.record_keys"])
     if record and (m := _BARE_DOC_NUMBER.match(record)):
         return m.group(0)
@@ -273,5 +273,13 @@ def extract_doc_number(lines: list[str], fields: dict[str, str], salutation: int
         value = _compact(fields.get(key, ""))
         if value and re.search(r"\d", value):
             m = DOC_NUMBER.search(value)
-            return m.group(0) if m else value
+            return tidy_doc_number(m.group(0) if m else value)
     return None
+
+
+def tidy_doc_number(value: str) -> str:
+    """The number itself: a page's `文号` label glued in front (`文号永农函〔2024〕66号`) and an empty
+    bracket pair left by its table (`〔〕恰水建字〔2023〕2号`) are not part of it."""
+    labels = "|".join(re.escape(k) for k in sorted(_VOCAB["doc_number.page_keys"], key=len, reverse=True))
+    value = re.sub(f"^(?:{labels})[:：]?", "", _compact(value))
+    return re.sub(r"^[〔\[(（][〕\])）]", "", value) or value

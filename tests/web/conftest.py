@@ -20,6 +20,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
 
+import shutil
 import socket
 import sys
 from collections.abc import Iterator
@@ -31,10 +32,15 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from assistant.ask.retrieve import Filters
 from assistant.service import ReplyQA
 from index.settings import Settings
-from tests.web.pagekit import T, Watch, is_local, open_page
+from index.storage.store import ChunkStore
+from tests.web.pagekit import PHONE, T, Watch, is_local, open_page
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
+CORPUS = ROOT.parent / "shared" / "corpus" / "letters"
+REAL_LETTERS = ("000_10d0eb4a9841965d.txt", "032.txt", "082.txt", "057.txt")
+"""Real letters for the page over real material: the 5G seed letter (no issuer parsed), one to
+deputy 李剑波, one with 文号 粤卫案函〔2020〕208号, one more about 5G 基站."""
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -43,7 +49,8 @@ USERS = "staff:青河-2024:pw,admin:x"
 
 
 # --- markers ----------------------------------------------------------------------------------
-_PAGE_SERVERS = {"page_server", "auth_page_server", "doubtful_page_server"}
+_PAGE_SERVERS = {"page_server", "auth_page_server", "doubtful_page_server", "real_page_server",
+                 "small_upload_server"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -126,7 +133,8 @@ def auth_page_server(ui_app: ReplyQA) -> Iterator[str]:
 
     start = len(OUTSIDE)
     port = _free_port()
-    demo = serve(ui_app, "127.0.0.1", port, users=parse_users(USERS), prevent_thread_lock=True, quiet=True)
+    demo = serve(ui_app, "127.0.0.1", port, users=parse_users(USERS), admins="admin", prevent_thread_lock=True,
+                 quiet=True)
     assert OUTSIDE[start:] == []
     yield f"http://127.0.0.1:{port}/"
     demo.close()
@@ -160,6 +168,54 @@ def doubtful_page_server(ui_app: ReplyQA) -> Iterator[str]:
     demo.close()
 
 
+class _SmallUploads:
+    """The real service with a 1 MB upload limit, so gradio's own limit (5×) is a small file."""
+
+    def __init__(self, app: ReplyQA) -> None:
+        self._app = app
+        self.settings = app.settings.model_copy(update={"upload_max_mb": 1})
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._app, name)
+
+
+@pytest.fixture(scope="session")
+def small_upload_server(ui_app: ReplyQA) -> Iterator[str]:
+    from assistant.web.app import serve
+
+    port = _free_port()
+    demo = serve(_SmallUploads(ui_app), "127.0.0.1", port, users={}, prevent_thread_lock=True, quiet=True)  # type: ignore[arg-type]
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+@pytest.fixture(scope="session")
+def real_app(ui_app: ReplyQA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplyQA]:
+    """A second index, of a few real letters (copied, so they can be edited), over the same
+    model and tokenizer: the page's management changes it, and its example questions must come
+    from these letters, not from the fictional samples."""
+    folder = tmp_path_factory.mktemp("real-letters")
+    for name in REAL_LETTERS:
+        shutil.copyfile(CORPUS / name, folder / name)
+    settings = ui_app.settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("real-data")})
+    store = ChunkStore.open(settings, model_id=ui_app.embedder.model_id, dimension=ui_app.embedder.dimension)
+    app = ReplyQA(settings, ui_app.embedder, store, ui_app.tokenizer)
+    report = app.ingest([folder])
+    assert not report.failures, report.failures
+    yield app
+    app.close()
+
+
+@pytest.fixture(scope="session")
+def real_page_server(real_app: ReplyQA) -> Iterator[str]:
+    from assistant.web.app import serve
+
+    port = _free_port()
+    demo = serve(real_app, "127.0.0.1", port, users={}, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
@@ -171,11 +227,10 @@ def chromium() -> Iterator[Browser]:
 
 
 
-@pytest.fixture
-def ui(chromium: Browser, page_server: str) -> Iterator[tuple[Page, Watch]]:
+def _guarded(chromium: Browser, url: str, viewport: dict[str, int] | None = None) -> Iterator[tuple[Page, Watch]]:
     """The page, loaded and ready; afterwards it must have opened no dialog, logged no error
     and requested nothing beyond 127.0.0.1."""
-    page, watch = open_page(chromium, page_server)
+    page, watch = open_page(chromium, url, viewport=viewport)
     page.wait_for_function("window.__replyqa === true", timeout=T)
     expect(page.locator("#rq-question textarea")).to_be_visible(timeout=T)
     yield page, watch
@@ -183,3 +238,20 @@ def ui(chromium: Browser, page_server: str) -> Iterator[tuple[Page, Watch]]:
     assert watch.dialogs == [], "a dialog opened: page content ran as script"
     assert watch.errors == [], "the browser console reported errors"
     assert watch.outside == [], "the page requested something beyond 127.0.0.1"
+
+
+@pytest.fixture
+def ui(chromium: Browser, page_server: str) -> Iterator[tuple[Page, Watch]]:
+    yield from _guarded(chromium, page_server)
+
+
+@pytest.fixture(params=["desktop", "phone"])
+def any_ui(request: pytest.FixtureRequest, chromium: Browser, page_server: str) -> Iterator[tuple[Page, Watch]]:
+    """The sample page on a desktop and on a 390 px phone."""
+    yield from _guarded(chromium, page_server, None if request.param == "desktop" else PHONE)
+
+
+@pytest.fixture(params=["desktop", "phone"])
+def real_ui(request: pytest.FixtureRequest, chromium: Browser, real_page_server: str) -> Iterator[tuple[Page, Watch]]:
+    """The page over the real letters, on a desktop and on a 390 px phone."""
+    yield from _guarded(chromium, real_page_server, None if request.param == "desktop" else PHONE)

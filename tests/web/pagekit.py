@@ -17,6 +17,9 @@ from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 T = 15_000
 """ms for every `expect`: 2 cores, other work in parallel."""
+DESKTOP = {"width": 1400, "height": 900}
+PHONE = {"width": 390, "height": 844}
+"""A phone held upright (the width of the common iPhones)."""
 
 
 def is_local(host: object) -> bool:
@@ -43,11 +46,12 @@ class Watch:
     outside: list[str] = field(default_factory=list)
 
 
-def open_page(chromium: Browser, url: str) -> tuple[Page, Watch]:
+def open_page(chromium: Browser, url: str, *, viewport: dict[str, int] | None = None) -> tuple[Page, Watch]:
     """The URL in a fresh zh-CN context that may use the clipboard, every request beyond
     127.0.0.1 aborted and recorded; the caller closes `page.context`."""
     watch = Watch()
-    context = chromium.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900},
+    phone = viewport is not None and viewport["width"] < 600
+    context = chromium.new_context(locale="zh-CN", viewport=viewport or DESKTOP, is_mobile=phone, has_touch=phone,
                                    permissions=["clipboard-read", "clipboard-write"])
 
     def guard(route: Route) -> None:
@@ -81,3 +85,22 @@ def ask(page: Page, question: str) -> Locator:
 
 def squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
+
+
+def in_viewport(locator: Locator) -> bool:
+    """Whether the element's box overlaps the visible part of the page (scrolled into view)."""
+    return bool(locator.evaluate(
+        "e => { const r = e.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight && r.height > 0; }"))
+
+
+def tab(page: Page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def browse_search(page: Page, text: str) -> Locator:
+    """Type into the letter browser's search and wait for the list to follow it."""
+    tab(page, "信件浏览")
+    page.locator("#rq-b-text textarea, #rq-b-text input").first.fill(text)
+    page.wait_for_function("q => [...document.querySelectorAll('#rq-letter-list [data-rq-query]')]"
+                           ".some(e => e.getAttribute('data-rq-query') === q)", arg=text, timeout=T)
+    return page.locator("#rq-letter-list")

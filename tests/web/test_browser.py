@@ -19,10 +19,21 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from assistant.ask.citation import references_block, section_at
+from assistant.ask.answer import Answer
+from assistant.ask.citation import section_at
 from assistant.ask.retrieve import Filters
 from assistant.service import ReplyQA
-from assistant.web.export import answer_with_references, footnote_texts, md_escape, reference_line
+from assistant.web.export import md_escape
+from assistant.web.footnotes import footnote_texts
+from assistant.web.letters_html import plain_reason
+from assistant.web.references import (
+    Sources,
+    answer_letters,
+    answer_with_references,
+    reference_line,
+    references_block,
+    sources_for,
+)
 from index.reading.letter import parse_file
 from index.reading.load import LoadError
 from tests.web.pagekit import T, Watch, ask, open_page, squash
@@ -34,6 +45,12 @@ Q_FOLLOW = "省里给了多少奖补资金？"
 Q_FILTER = "2022年青河市农村公路建设完成了多少投资？"
 Q_HOSTILE = "建议附件中转述的群众网上留言原文含有哪些字符？"
 Q_NEW = "青石镇彩虹桥总投资多少？"
+
+
+
+def sources_of(app: ReplyQA, *answers: Answer) -> Sources:
+    return sources_for(answer_letters(answers), app.letter)
+
 
 NEW_LETTER = """关于县十九届人大一次会议第77号建议的答复
 
@@ -66,7 +83,8 @@ def test_answer_cite_follow_up_and_new_conversation(ui: tuple[Page, Watch], ui_a
     bubble = ask(page, Q_CITE)
     assert page.evaluate("window.__sawStreaming"), "the answer did not stream"
     expect(bubble.locator(".rq-text")).to_have_text(expected.text, timeout=T)
-    expect(bubble.locator(".rq-refs")).to_contain_text(reference_line(first))
+    facts = sources_of(ui_app, expected)[first.letter]
+    expect(bubble.locator(".rq-refs")).to_contain_text(reference_line(first, facts))
 
     panel = page.locator("#rq-source")
     mark = panel.locator("mark")
@@ -107,11 +125,12 @@ def test_copy_and_export(ui: tuple[Page, Watch], ui_app: ReplyQA) -> None:
     expected = ui_app.ask(Q_CITE)
     ask(page, Q_CITE)
     page.locator("#rq-copy").click()
-    want = answer_with_references(expected)
+    sources = sources_of(ui_app, expected)
+    want = answer_with_references(expected, sources)
     page.wait_for_function("async (want) => (await navigator.clipboard.readText()) === want", arg=want, timeout=T)
     clip = page.evaluate("navigator.clipboard.readText()")
-    assert expected.text in clip
-    for line in references_block(expected.citations).splitlines():
+    assert expected.text in clip and "【示例（虚构）】" in clip, "a sample's words are marked as fiction"
+    for line in references_block(expected.citations, sources).splitlines():
         assert line in clip
 
     page.locator("#rq-export-docx").click()
@@ -124,10 +143,10 @@ def test_copy_and_export(ui: tuple[Page, Watch], ui_app: ReplyQA) -> None:
     text = "\n".join(p.text for p in document.paragraphs)
     assert Q_CITE in text and expected.citations[0].quote in text
     assert "[1]" not in text, "markers should have become footnote references"
-    assert footnote_texts(data) == [reference_line(c) for c in expected.citations]
+    assert footnote_texts(data) == list(dict.fromkeys(reference_line(c, sources[c.letter]) for c in expected.citations))
     body = document.element.body
     refs = body.findall(".//" + docx.oxml.ns.qn("w:footnoteReference"))
-    assert len(refs) == len(expected.citations)
+    assert len(refs) == len(footnote_texts(data))
 
     page.locator("#rq-export-md").click()
     expect(page.locator("#rq-export")).to_contain_text(".md", timeout=T)
@@ -135,7 +154,7 @@ def test_copy_and_export(ui: tuple[Page, Watch], ui_app: ReplyQA) -> None:
     with page.expect_download(timeout=T) as info:
         link.click()
     markdown = Path(info.value.path()).read_text(encoding="utf-8")
-    assert md_escape(reference_line(expected.citations[0])) in markdown
+    assert md_escape(reference_line(expected.citations[0], sources[expected.citations[0].letter])) in markdown
     assert md_escape(Q_CITE) in markdown
 
 
@@ -159,7 +178,7 @@ def test_upload_good_and_broken(ui: tuple[Page, Watch], ui_app: ReplyQA, tmp_pat
     bad_row = result.locator("tr", has_text="corrupt.docx")
     expect(good_row.locator(".rq-status")).to_have_text("新增", timeout=T)
     expect(bad_row.locator(".rq-status")).to_have_text("失败", timeout=T)
-    expect(bad_row).to_contain_text(failure.value.reason)
+    expect(bad_row).to_contain_text(plain_reason(failure.value.reason))
 
     after = {r.id: r.version for r in ui_app.letters()}
     assert len(after) == len(before) + 1
@@ -255,14 +274,16 @@ def test_hostile_letter_stays_text(ui: tuple[Page, Watch], ui_app: ReplyQA) -> N
 
 
 def test_example_answer_is_drawn_with_a_cjk_font(ui: tuple[Page, Watch], ui_app: ReplyQA) -> None:
-    from assistant.web.chat_tab import EXAMPLES
-
     page, _ = ui
-    page.locator(".rq-example").first.click()
+    example = page.locator(".rq-example").first
+    expect(example).to_be_visible(timeout=T)
+    question = example.inner_text().strip()
+    example.click()
     bubble = page.locator("#rq-chat [data-testid='bot']").first
     expect(bubble.locator(".rq-answer:not(.rq-streaming)")).to_have_count(1, timeout=T)
-    expect(page.locator("#rq-chat [data-testid='user']").first).to_have_text(EXAMPLES[0])
-    expect(bubble.locator(".rq-text")).to_have_text(ui_app.ask(EXAMPLES[0]).text, timeout=T)
+    expect(page.locator("#rq-chat [data-testid='user']").first).to_have_text(question)
+    expect(bubble.locator(".rq-text")).to_have_text(ui_app.ask(question).text, timeout=T)
+    expect(bubble.locator(".rq-sample")).to_contain_text("示例（虚构）"), "the samples' answers say they are fiction"
     cdp = page.context.new_cdp_session(page)
     cdp.send("DOM.enable")
     cdp.send("CSS.enable")

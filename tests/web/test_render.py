@@ -12,7 +12,7 @@ import pytest
 
 from assistant.ask.retrieve import Filters
 from assistant.service import ReplyQA
-from assistant.web import assets, render
+from assistant.web import assets, letters_html, render
 from assistant.web.export import md_escape
 from assistant.web.state import Conversation, respond
 from assistant.web.upload_tab import safe_name
@@ -37,14 +37,32 @@ def test_render_escapes_letter_text(ui_app: ReplyQA) -> None:
     answer = ui_app.ask(Q_HOSTILE)
     letter = ui_app.letter("hostile")
     assert letter is not None
-    for markup in (render.answer_html(answer, 0), render.source_html(letter, answer.citations[0]),
-                   render.letter_html(letter), render.partial_html(answer.text)):
+    citation = answer.citations[0]
+    for markup in (render.answer_html(answer, 0), letters_html.source_html(letter, citation, turn=0),
+                   letters_html.letter_html(letter, highlight=(citation.start, citation.end)),
+                   render.partial_html(answer.text)):
         assert "<script" not in markup and "<img" not in markup and "href=" not in markup
         assert "&lt;script&gt;" in markup
-    unverified = answer.citations[0].model_copy(update={"verified": False})
+    unverified = citation.model_copy(update={"verified": False})
     html = render.marker_html(0, unverified)
     assert "rq-cite " not in html and "rq-k-" not in html and "未能核实" in html
-    assert "](http" not in md_escape("[点击](http://evil)")
+    assert "rq-oc-0-1" not in render.answer_html(answer.model_copy(update={"citations": [unverified]}), 0), \
+        "an unverified citation offers no 查看全文 either"
+
+
+def test_markdown_escapes_only_what_would_become_markup() -> None:
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    for hostile in ("[点击](http://evil.example/x)", "<script>alert(1)</script>", "<img src=x onerror=alert(2)>",
+                    "![图](http://evil/x.png)", "**粗体** 与 _斜体_", "# 不是标题", "- 不是列表", "1. 不是编号",
+                    "[x]: http://evil", "a | b\n--|--\nc | d", "~~删除~~"):
+        rendered = md.render(md_escape(hostile))
+        for markup in ("<a ", "<img", "<script", "<strong", "<em", "<h1", "<li", "<table", "<del"):
+            assert markup not in rendered, (hostile, rendered)
+    for plain in ("青石镇彩虹桥（第58号）总投资2680万元[1]", "004(1).对区十七届人大一次会议第04-1号建议的办理答复",
+                  "粤卫案函〔2020〕208号", "2019年全省共建成5G基站超1万个、完成投资近33亿元。"):
+        assert md_escape(plain) == plain, "ordinary text pastes as it reads"
 
 
 def test_safe_upload_names() -> None:
@@ -62,8 +80,9 @@ def test_page_script_carries_the_page_css() -> None:
     assert "__CSS__" not in js
     assert json.dumps(assets.page_css()) in js
     assert "Noto Sans CJK SC" in assets.page_css()
-    for script in (assets.copy_js(), assets.scroll_to_mark_js(), assets.scroll_to_top_js()):
+    for script in (assets.copy_js(), assets.scroll_to_mark_js(), assets.reader_js()):
         assert script.strip()
+    assert "__ACCEPT__" not in js and '".txt,.html' in assets.page_js((".txt", ".html"))
 
 
 @pytest.mark.parametrize("value", [None, "False"])

@@ -155,3 +155,18 @@ def test_sample_letters_fields() -> None:
     assert (docx.channel, docx.number) == ("CPPCC", "第04-1号")
     html = _parsed(SAMPLES / "qh-zj-2022-027.html")
     assert html.issuer == "青河市住房和城乡建设局"
+
+
+def test_document_numbers_are_the_number_alone() -> None:
+    """The 文号 goes into draft references: a page's `文号` label glued to it, or the empty bracket
+    pair its table left, is not part of it; a real one stays as written."""
+    from index.reading.fields import tidy_doc_number
+
+    assert tidy_doc_number("文号永农函〔2024〕66号") == "永农函〔2024〕66号"
+    assert tidy_doc_number("〔〕恰水建字〔2023〕2号") == "恰水建字〔2023〕2号"
+    assert tidy_doc_number("发文字号：武农复〔2020〕11号") == "武农复〔2020〕11号"
+    assert tidy_doc_number("粤卫案函〔2020〕208号") == "粤卫案函〔2020〕208号"
+    assert _parsed(SAMPLES / "qh-jt-2023-058.txt").doc_number == "青交建议复〔2023〕41号"
+    for name in ("072.txt", "076.txt"):
+        number = _parsed(CORPUS / name).doc_number
+        assert number and not number.startswith(("文号", "〔〕")), number
