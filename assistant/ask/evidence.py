@@ -81,6 +81,8 @@ class Examined:
     candidates: list[Candidate]
     signals: list[Signals]
     features: np.ndarray
+    focus_sections: frozenset[tuple[str, int]] = frozenset()
+    """(letter, start of top-level section) of what the conversation's last answer quoted."""
 
 
 def admissible(question: Question, candidate: Candidate, signals: Signals) -> bool:
@@ -116,7 +118,7 @@ def examine_candidates(
         question, candidates, signals, tokenizer, focus_letters=focus_letters, focus_sections=sections,
         cited=frozenset(focus_cited),
     )
-    return Examined(candidates, signals, features)
+    return Examined(candidates, signals, features, sections)
 
 
 def gather_evidence(
@@ -138,6 +140,35 @@ def gather_evidence(
         for c, s, p in zip(examined.candidates, examined.signals, scores, strict=True)
     ]
     found.sort(key=lambda e: (not e.admissible, -e.score))
+    return _focus_breaks_ties(found, examined.focus_sections, frozenset(focus_cited))
+
+
+FOCUS_TIE = 0.97
+"""Scores within this share of the best are a tie the model cannot break: a letter with five
+sections each ending in 下一步… scores all five plans alike for 下一步呢？."""
+
+
+def _focus_breaks_ties(
+    found: list[Evidence], sections: frozenset[tuple[str, int]], cited: frozenset[tuple[str, int]]
+) -> list[Evidence]:
+    """A follow-up stays in the section the conversation is in when the model has no preference:
+    among admissible candidates tied with the best, one of that section (not already quoted)
+    goes first."""
+    if not sections or not found or not found[0].admissible:
+        return found
+    best = found[0]
+
+    def in_focus(e: Evidence) -> bool:
+        top = e.candidate.top_start
+        return top is not None and (e.letter_id, top) in sections and (e.letter_id, e.start) not in cited
+
+    if in_focus(best):
+        return found
+    for i, e in enumerate(found[1:], start=1):
+        if not e.admissible or e.score < FOCUS_TIE * best.score:
+            break
+        if in_focus(e):
+            return [e, *found[:i], *found[i + 1:]]
     return found
 
 

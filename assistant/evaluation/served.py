@@ -2,9 +2,8 @@
 through `gradio_client` over HTTP on 127.0.0.1. What `bench scale` and `bench load` measure
 the page with.
 
-The ask endpoint's name is one constant (`ASK_ENDPOINT`): gradio names API routes after the
-page's events, and the page's public ask route is `/ask_6` until the page gives it a stable
-name. If the endpoint also takes the earlier questions (`history`), they are sent.
+The ask endpoint's name is one constant (`ASK_ENDPOINT`), the page's stable public `/ask`. If
+the endpoint also takes the earlier questions (`history`), they are sent.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from typing import Any
 
 from index.settings import Settings
 
-ASK_ENDPOINT = "/ask_6"
+ASK_ENDPOINT = "/ask"
 """The page's one-question API route (see `assistant.web.app`); switch here when it is renamed."""
 START_TIMEOUT_S = 600.0
 REPO = Path(__file__).resolve().parents[2]

@@ -162,9 +162,10 @@ def _api(app: ReplyQA) -> None:
                  "channel": e.record.channel, "doc_number": e.doc_number or None, "number": e.number or None,
                  "chunks": e.record.n_chunks} for e in app.catalog.entries()]
 
-    def ask_api(question: str) -> dict[str, Any]:
-        """One answer with its citations, as `replyqa ask --json` gives it."""
-        return app.ask(question).model_dump(mode="json")
+    def ask_api(question: str, history: list[str] | None = None) -> dict[str, Any]:
+        """One answer with its citations, as `replyqa ask --json` gives it; `history` holds the
+        conversation's earlier questions, oldest first, for a follow-up."""
+        return app.ask_with_history(question, list(history or [])).model_dump(mode="json")
 
     gr.api(letters_api, api_name="letters")
     gr.api(ask_api, api_name="ask")

@@ -4,6 +4,7 @@ nothing lost, nothing duplicated, nothing half-written — also when the process
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -140,10 +141,10 @@ def test_killing_ingest_at_any_moment_then_rerunning_gives_a_complete_index(
         assert proc.stderr is not None
         seen = b""
         deadline = time.monotonic() + 600
-        # Wait until at least one batch is committed (progress moved off 0), then kill.
+        # Wait until at least one batch is committed (已完成 moved off 0), then kill.
         while proc.poll() is None and time.monotonic() < deadline:
             seen += os.read(proc.stderr.fileno(), 4096)
-            if b"\xe5\xb0\x81/s" in seen and b" 0/" not in seen.rsplit(b"\r", 1)[-1]:
+            if re.search(r"已完成 [1-9]\d*/", seen.decode("utf-8", "replace")):
                 break
         if delay:
             time.sleep(delay)
