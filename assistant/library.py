@@ -269,15 +269,16 @@ class Library:
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
 
-    def snapshot(self, *, refresh: bool = False) -> Snapshot:
+    def snapshot(self, *, refresh: bool = False, wait: bool = False) -> Snapshot:
         """The current version. While another thread brings it up to date, the one before is
-        handed out rather than keeping a question waiting."""
+        handed out rather than keeping a question waiting — unless `wait`: after a write of its
+        own a process must read what it wrote (a corrected field shown as saved)."""
         if refresh:
             self.store.poll()
         current = self._snapshot
         if current is not None and current.generation == self.store.generation:
             return current
-        if not self._building.acquire(blocking=current is None):
+        if not self._building.acquire(blocking=current is None or wait):
             assert current is not None
             return current
         try:

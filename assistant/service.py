@@ -92,10 +92,17 @@ class ReplyQA:
         progress: Progress | None = None,
         on_read: Reading | None = None,
     ) -> IngestReport:
-        return ingest(
+        report = ingest(
             paths, self.settings, self.store, self.embedder,
             prune=prune, rebuild=rebuild, progress=progress, on_read=on_read,
         )
+        self._caught_up()
+        return report
+
+    def _caught_up(self) -> None:
+        """Read-your-writes: what this process just wrote is what its next read shows, even
+        while the background watcher is rebuilding the snapshot."""
+        self.library.snapshot(wait=True)
 
     def letters(self) -> list[LetterRecord]:
         """The committed letters' lean records in id order (what other processes committed
@@ -110,7 +117,9 @@ class ReplyQA:
 
     def remove(self, letter_ids: Sequence[str]) -> list[FileResult]:
         """Remove letters (and the corrections made to them)."""
-        return self.catalog.remove(letter_ids)
+        results = self.catalog.remove(letter_ids)
+        self._caught_up()
+        return results
 
     def reparse(self, letter_id: str) -> FileResult:
         """Read the letter's source file again, as `ingest` of that file does (its correction
@@ -127,11 +136,15 @@ class ReplyQA:
     def correct(self, letter_id: str, values: dict[str, str | None]) -> FileResult:
         """Correct the letter's title, issuer or date (empty values: as parsed); kept across
         re-ingests of its source and shown as corrected."""
-        return rewrite_letter(letter_id, values, self.settings, self.store, self.embedder)
+        result = rewrite_letter(letter_id, values, self.settings, self.store, self.embedder)
+        self._caught_up()
+        return result
 
     def withdraw_correction(self, letter_id: str) -> FileResult:
         """Back to the fields as parsed."""
-        return rewrite_letter(letter_id, None, self.settings, self.store, self.embedder)
+        result = rewrite_letter(letter_id, None, self.settings, self.store, self.embedder)
+        self._caught_up()
+        return result
 
     # -- questions ---------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[Turn] = (), *, filters: Filters | None = None) -> Answer:
