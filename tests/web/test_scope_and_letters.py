@@ -103,6 +103,10 @@ def test_a_typed_issuer_means_the_same_by_enter_and_by_tab(any_ui: tuple[Page, W
     expect(page.locator("#rq-f-issuer").get_by_role("option")).to_have_count(0, timeout=T)
     expect(page.locator("#rq-scope .rq-chip")).to_contain_text("答复单位含“交通”", timeout=T)
     page.locator("#rq-question textarea").click()  # nothing lies over the question box
+    # One click on the chip clears that scope. (It also matters to the keyboard below: while the
+    # box still holds its committed value 交通, gradio's arrow keys walk the unfiltered list.)
+    page.locator("#rq-scope .rq-chip").filter(has_text="答复单位").click()
+    expect(page.locator("#rq-scope .rq-chip")).to_have_count(0, timeout=T)
     chat_box.click()
     chat_box.fill("交通")
     chat_box.press("Shift")  # gradio filters its list on a key press (an IME sends one), not on input
