@@ -12,6 +12,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from index.reading.load_text import reads_as_text
 from index.reading.loaded import LoadError, ReadLimits
 from index.reading.tools import find_tool, run_tool
 
@@ -54,4 +55,7 @@ def doc_text(data: bytes, path: Path | str, limits: ReadLimits, suffix: str) -> 
     text = "\n".join(line for line in lines if line)
     if not text:
         raise LoadError(path, f"{kind}中没有文字")
+    if not reads_as_text(text):
+        # LibreOffice falls back to importing an unreadable file as plain text: that is garbage.
+        raise LoadError(path, f"{kind}已损坏或无法识别：LibreOffice 读出的不是正常文字")
     return text

@@ -109,7 +109,9 @@ def _check_image(data: bytes, path: Path | str, limits: ReadLimits) -> None:
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError:
+        raise LoadError(path, f"图片像素过多，超过文字识别上限 {limits.ocr_max_pixels // 1_000_000} 百万像素") from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise LoadError(path, f"图片已损坏或格式无法识别（{type(exc).__name__}）") from None
     if width * height > limits.ocr_max_pixels:
         raise LoadError(

@@ -55,6 +55,11 @@ def decode_text(data: bytes, path: Path | str, vocab: EncodingVocab | None = Non
     return _line_by_line(data, path, vocab)
 
 
+def reads_as_text(text: str, vocab: EncodingVocab | None = None) -> bool:
+    """Whether text a converter produced is words, not a binary file it took for text."""
+    return _bad_share(text, vocab or encoding_vocab()) <= _BAD_SHARE
+
+
 def _utf16_without_bom(data: bytes, path: Path | str, vocab: EncodingVocab) -> tuple[str, str]:
     """NULs in text are the high bytes of ASCII in UTF-16; in anything else the file is binary."""
     even, odd = data[0::2].count(0), data[1::2].count(0)

@@ -43,7 +43,7 @@ def run_tool(
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        raise LoadError(path, f"{what}超过 {timeout:.0f} 秒仍未完成，已停止") from None
+        raise LoadError(path, f"{what}超过 {timeout:g} 秒仍未完成，已停止") from None
     finally:
         _kill_group(proc)
     result = subprocess.CompletedProcess(list(cmd), proc.returncode, out, err)
