@@ -20,12 +20,17 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 setup: $(VENV)/.installed
 
-# Chromium and CJK fonts for the browser tests; apt only when something is missing.
+# Chromium and CJK fonts for the browser tests; LibreOffice (.doc/.wps), Tesseract with its
+# Simplified Chinese data (scans and images) and poppler's pdftoppm (rasterising scanned PDFs)
+# for reading letters. apt only when something is missing.
 system-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
+		|| ! command -v soffice >/dev/null 2>&1 || ! command -v tesseract >/dev/null 2>&1 \
+		|| ! command -v pdftoppm >/dev/null 2>&1 || ! tesseract --list-langs 2>/dev/null | grep -qx chi_sim; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
-		$$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; \
+		$$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk \
+			libreoffice-writer-nogui tesseract-ocr tesseract-ocr-chi-sim poppler-utils >/dev/null; \
 	fi
 
 run: setup

@@ -20,7 +20,7 @@ from index.embedding.embedder import Embedder
 from index.pipeline import FileResult, content_version, ingest_lock, write_letter
 from index.reading.dates import parse_date
 from index.reading.letter import ReplyLetter, parse_loaded
-from index.reading.load import LoadError, load_bytes
+from index.reading.load import LoadError, ReadLimits, load_bytes
 from index.settings import Settings
 from index.storage.corrections import (
     CORRECTABLE,
@@ -65,7 +65,8 @@ def _parsed(record: LetterRecord, settings: Settings, store: ChunkStore) -> tupl
     path = Path(record.source)
     try:
         data = path.read_bytes()
-        letter = parse_loaded(load_bytes(data, path), source=record.source, letter_id=record.id)
+        loaded = load_bytes(data, path, ReadLimits.from_settings(settings))
+        letter = parse_loaded(loaded, source=record.source, letter_id=record.id)
         return letter, content_version(data, settings)
     except (OSError, LoadError):
         stored = ReplyLetter.model_validate({**json.loads(record.payload), "text": record.text or ""})

@@ -25,7 +25,7 @@ import numpy as np
 from index.chunk import Chunk, chunk_letter
 from index.embedding.embedder import Embedder
 from index.reading.letter import ReplyLetter, parse_loaded
-from index.reading.load import SUPPORTED_SUFFIXES, LoadError, load_bytes
+from index.reading.load import SUPPORTED_SUFFIXES, LoadError, ReadLimits, load_bytes
 from index.settings import Settings
 from index.storage.corrections import Correction, corrected, corrected_version, load_corrections
 from index.storage.records import LetterRecord, MetaValue, StoreError
@@ -81,7 +81,9 @@ it is unchanged or failed): a progress display knows the work ahead before it is
 
 
 def discover(paths: Sequence[Path]) -> list[Path]:
-    """Files named on the command line as they are; folders searched for letters, recursively."""
+    """Files named on the command line as they are; folders searched for letters, recursively:
+    every suffix some loader reads (old Word, WPS, OFD, scans and photos included), so that a file
+    which cannot be read is reported as failed with its reason rather than passed over unseen."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -257,7 +259,7 @@ def _prepare(
     if existing is not None and existing.version == version:
         return FileResult(str(path), "unchanged", letter_id, existing.n_chunks)
     try:
-        loaded = load_bytes(data, path)
+        loaded = load_bytes(data, path, ReadLimits.from_settings(settings))
         letter = corrected(parse_loaded(loaded, source=str(path.resolve()), letter_id=letter_id),
                            corrections.get(letter_id))
     except LoadError as exc:

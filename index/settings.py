@@ -51,6 +51,20 @@ class Settings(BaseSettings):
     """Chunks embedded and committed together: larger windows pad less (texts are sorted by
     length within one), smaller ones lose less work to an interruption."""
 
+    read_max_chars: int = 100_000
+    """Text one file may hold once read (about 50 pages; the corpus's longest letter has 3,000
+    characters): a longer one is refused before chunking, so it cannot hold an ingest for minutes."""
+    read_max_file_mb: int = 50
+    read_max_unpacked_mb: int = 100
+    """What a .docx or .ofd (a zip) may unpack to; a decompression bomb is refused unopened."""
+    ocr_enabled: bool = True
+    """Read scanned PDFs and images with Tesseract (chi_sim) when it is installed."""
+    ocr_lang: str = "chi_sim"
+    ocr_max_pages: int = 20
+    ocr_page_timeout: float = 120.0
+    convert_timeout: float = 90.0
+    """Seconds LibreOffice may take for one .doc/.wps."""
+
     bm25_bigrams: bool = False
     """Also index character bigrams (measured: no gain over jieba words on our eval sets)."""
 

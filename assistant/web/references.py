@@ -24,6 +24,8 @@ SAMPLE_MARK = "示例（虚构）"
 """The note line every fictional sample letter carries in its own text (samples/README.md)."""
 SAMPLE_TAG = f"【{SAMPLE_MARK}】"
 UNVERIFIED_TAG = "（未能核实）"
+OCR_TAG = "（扫描件文字识别，请核对原件）"
+"""A quote from a scan or photo may differ from the paper by a character: said beside it."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class SourceFacts:
 
     doc_number: str | None = None
     fictional: bool = False
+    ocr: bool = False
 
 
 Sources = Mapping[str, SourceFacts]
@@ -45,7 +48,7 @@ def is_fictional(letter: ReplyLetter) -> bool:
 def facts_of(letter: ReplyLetter | None) -> SourceFacts:
     if letter is None:
         return SourceFacts()
-    return SourceFacts(doc_number=letter.doc_number or None, fictional=is_fictional(letter))
+    return SourceFacts(doc_number=letter.doc_number or None, fictional=is_fictional(letter), ocr=letter.ocr)
 
 
 def sources_for(letter_ids: Iterable[str], lookup: Callable[[str], ReplyLetter | None]) -> dict[str, SourceFacts]:
@@ -77,7 +80,8 @@ def reference_line(citation: Citation, facts: SourceFacts | None = None) -> str:
     issuer = f"{citation.issuer}：" if citation.issuer else ""
     tag = SAMPLE_TAG if facts.fictional else ""
     flag = "" if citation.verified else UNVERIFIED_TAG
-    return f"{tag}{issuer}{name}{_when(facts.doc_number, citation.date)}{where}{flag}"
+    ocr = OCR_TAG if facts.ocr else ""
+    return f"{tag}{issuer}{name}{_when(facts.doc_number, citation.date)}{where}{flag}{ocr}"
 
 
 def references_block(citations: Iterable[Citation], sources: Sources) -> str:

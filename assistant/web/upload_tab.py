@@ -26,7 +26,7 @@ from index.storage.records import StoreError
 
 log = logging.getLogger(__name__)
 
-UPLOAD_TYPES = (".txt", ".html", ".htm", ".docx", ".pdf")
+UPLOAD_TYPES = (".txt", ".html", ".htm", ".docx", ".doc", ".wps", ".ofd", ".pdf", ".png", ".jpg", ".jpeg")
 
 
 @dataclass

@@ -39,6 +39,8 @@ class ReplyLetter(BaseModel):
     source: str
     format: str = "txt"
     encoding: str | None = None
+    ocr: bool = False
+    """The text was recognised from a scan or photo: quotes may differ from the paper."""
     title: str | None = None
     suggestion_title: str | None = None
     """The title of the suggestion or proposal being answered, as quoted in the letter."""
@@ -95,7 +97,7 @@ def parse_loaded(loaded: LoadedText, *, source: str, letter_id: str) -> ReplyLet
         cleaned.text, source=source, letter_id=letter_id, fields=cleaned.page_fields,
         breaks=cleaned.breaks,
     )
-    letter.format, letter.encoding = loaded.format, loaded.encoding
+    letter.format, letter.encoding, letter.ocr = loaded.format, loaded.encoding, loaded.ocr
     return letter
 
 

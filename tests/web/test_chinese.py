@@ -28,7 +28,8 @@ from assistant.service import ReplyQA
 from tests.web.pagekit import PHONE, T, Watch, ask, open_page, tab
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-FORMATS = {"Word", "Markdown", "PDF", "pdf", "docx", "txt", "html", "htm", "md", "KB", "MB", "GB", "GBK", "UTF", "OCR"}
+FORMATS = {"Word", "Markdown", "PDF", "pdf", "docx", "doc", "wps", "ofd", "png", "jpg", "jpeg", "txt", "html", "htm",
+           "md", "KB", "MB", "GB", "GBK", "UTF", "OCR"}
 """Format names the page offers and the units file sizes are given in, as Chinese software writes them."""
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*")
 

@@ -35,6 +35,15 @@ def test_a_reference_carries_issuer_doc_number_date_and_section() -> None:
     assert reference_line(doubtful).endswith("（未能核实）")
 
 
+def test_a_quote_from_a_scan_says_it_was_recognised_by_ocr() -> None:
+    from assistant.web.references import facts_of
+    from index.reading.letter import ReplyLetter
+
+    scanned = ReplyLetter(id="s", source="s.pdf", text="……", ocr=True)
+    assert reference_line(CITATION, facts_of(scanned)).endswith("第三部分（一）（扫描件文字识别，请核对原件）")
+    assert "文字识别" not in reference_line(CITATION, facts_of(scanned.model_copy(update={"ocr": False})))
+
+
 def test_fiction_is_marked_wherever_it_is_quoted() -> None:
     sources = {"082": SourceFacts(fictional=True)}
     assert reference_line(CITATION, sources["082"]).startswith("【示例（虚构）】广东省卫生健康委员会：")
