@@ -32,6 +32,7 @@ from index.reading.load import SUPPORTED_SUFFIXES, LoadError, load_bytes
 from index.settings import Settings
 from index.storage.corrections import Correction, corrected, corrected_version, load_corrections
 from index.storage.records import LetterRecord, MetaValue, StoreError
+from index.storage.space import check_room, ensure_reserve
 from index.storage.store import ChunkStore
 
 PIPELINE_VERSION = "4"
@@ -206,6 +207,7 @@ def ingest(
     start = time.perf_counter()
     report = IngestReport()
     with ingest_lock(settings):
+        ensure_reserve(settings)
         if rebuild:
             store.reset()
         store.collect_garbage()
@@ -229,6 +231,7 @@ def ingest(
         def flush() -> None:
             nonlocal embedded_in_flight
             if pending:
+                check_room(settings, sum(len(item.chunks) for item in pending))
                 _write_batch(pending, store, embedder, on_batch)
                 embedded_in_flight = 0
                 for item in pending:

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     """Chunks embedded and committed together: larger windows pad less (texts are sorted by
     length within one), smaller ones lose less work to an interruption."""
 
+    disk_free_min_mb: int = 32
+    """An ingest stops, having written nothing half, before a write would leave less than this
+    free on the data directory's disk (see `index.storage.space`)."""
+
     bm25_bigrams: bool = False
     """Also index character bigrams (measured: no gain over jieba words on our eval sets)."""
 
