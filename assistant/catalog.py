@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from index.settings import Settings
 from index.storage.browse import letter_texts, letters_containing, open_existing
 from index.storage.corrections import Correction, delete_correction, get_correction
+from index.storage.faults import translated
 from index.storage.records import LetterRecord
 from index.storage.store import ChunkStore
 
@@ -76,15 +77,17 @@ class Catalog:
     def letters(self) -> list[LetterRecord]:
         if self.store is None:
             return []
-        self.store.refresh()
-        return self.store.letters()
+        with translated(self.settings):
+            self.store.refresh()
+            return self.store.letters()
 
     def entries(self) -> list[Entry]:
         """With each letter's parsed payload (lean records do not carry it)."""
         if self.store is None:
             return []
-        self.store.refresh()
-        return [entry_of(r) for r in self.store.letters(with_text=True)]
+        with translated(self.settings):
+            self.store.refresh()
+            return [entry_of(r) for r in self.store.letters(with_text=True)]
 
     def containing(self, phrase: str) -> set[str]:
         """Letters whose text holds the phrase (Chroma's full-text filter)."""
@@ -103,7 +106,8 @@ class Catalog:
 
         if self.store is None:
             return [FileResult(i, "failed", i, reason="索引中没有这封答复") for i in letter_ids]
-        results = remove(letter_ids, self.settings, self.store)
+        with translated(self.settings):
+            results = remove(letter_ids, self.settings, self.store)
         for r in results:
             if r.status == "removed" and r.letter_id:
                 delete_correction(self.store, r.letter_id)

@@ -25,6 +25,7 @@ from index.pipeline import FileResult, IngestReport, Progress, Reading, ingest
 from index.reading.letter import ReplyLetter
 from index.settings import Settings
 from index.storage.cachefiles import default_cache_dir
+from index.storage.faults import translated, translated_stream
 from index.storage.records import LetterRecord
 from index.storage.store import ChunkStore
 from index.tokenizer import ChineseTokenizer
@@ -61,7 +62,8 @@ class ReplyQA:
     @classmethod
     def open(cls, settings: Settings, *, calibration: Calibration | None = None) -> ReplyQA:
         embedder = load_embedder(settings)
-        store = ChunkStore.open(settings, model_id=embedder.model_id, dimension=embedder.dimension)
+        with translated(settings):
+            store = ChunkStore.open(settings, model_id=embedder.model_id, dimension=embedder.dimension)
         tokenizer = ChineseTokenizer(bigrams=settings.bm25_bigrams, cache_dir=default_cache_dir(settings))
         return cls(settings, embedder, store, tokenizer, calibration=calibration)
 
@@ -92,10 +94,11 @@ class ReplyQA:
         progress: Progress | None = None,
         on_read: Reading | None = None,
     ) -> IngestReport:
-        report = ingest(
-            paths, self.settings, self.store, self.embedder,
-            prune=prune, rebuild=rebuild, progress=progress, on_read=on_read,
-        )
+        with translated(self.settings):
+            report = ingest(
+                paths, self.settings, self.store, self.embedder,
+                prune=prune, rebuild=rebuild, progress=progress, on_read=on_read,
+            )
         self._caught_up()
         return report
 
@@ -107,13 +110,15 @@ class ReplyQA:
     def letters(self) -> list[LetterRecord]:
         """The committed letters' lean records in id order (what other processes committed
         included, as far as a cheap look at the store shows)."""
-        self.store.poll()
-        return self.library.records()
+        with translated(self.settings):
+            self.store.poll()
+            return self.library.records()
 
     def letter(self, letter_id: str) -> ReplyLetter | None:
         """The whole parsed letter (fields, cleaned text, section tree) as indexed."""
-        snapshot = self.library.snapshot()
-        return snapshot.letter(letter_id) if snapshot.has_letter(letter_id) else None
+        with translated(self.settings):
+            snapshot = self.library.snapshot()
+            return snapshot.letter(letter_id) if snapshot.has_letter(letter_id) else None
 
     def remove(self, letter_ids: Sequence[str]) -> list[FileResult]:
         """Remove letters (and the corrections made to them)."""
@@ -148,22 +153,25 @@ class ReplyQA:
 
     # -- questions ---------------------------------------------------------------------------
     def ask(self, question: str, history: Sequence[Turn] = (), *, filters: Filters | None = None) -> Answer:
-        return pipeline.ask(self.asking, question, history, filters=filters)
+        with translated(self.settings):
+            return pipeline.ask(self.asking, question, history, filters=filters)
 
     def stream(
         self, question: str, history: Sequence[Turn] = (), *, filters: Filters | None = None
     ) -> Iterator[str | Answer]:
         """Text as it is produced, then the finished `Answer` last (see `pipeline.stream_answer`)."""
-        return pipeline.stream_answer(self.asking, question, history, filters=filters)
+        return translated_stream(pipeline.stream_answer(self.asking, question, history, filters=filters), self.settings)
 
     def examine(
         self, question: str, history: Sequence[Turn] = (), *, filters: Filters | None = None
     ) -> pipeline.Examination:
         """Everything an extractive answer is decided from (for looking into a bad answer)."""
-        return pipeline.examine(self.asking, question, history, filters=filters)
+        with translated(self.settings):
+            return pipeline.examine(self.asking, question, history, filters=filters)
 
     def turn_of(self, answer: Answer) -> Turn:
         return turn_of(answer)
 
     def ask_with_history(self, question: str, history: Sequence[str], *, filters: Filters | None = None) -> Answer:
-        return pipeline.ask_with_history(self.asking, question, history, filters=filters)
+        with translated(self.settings):
+            return pipeline.ask_with_history(self.asking, question, history, filters=filters)

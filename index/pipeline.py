@@ -4,7 +4,10 @@ Each file gets a content version (a hash of its bytes and of how we parse and ch
 whose version is already committed is skipped, a changed one gets new chunks under its new
 version, and only then is its record committed and the old chunks dropped (see
 `index.storage.store`). Leftovers of a run that was killed are collected at the start of the next
-one. Chunks of many letters are embedded and written together: a window of several hundred
+one. A file whose cleaned text is that of a letter already indexed (from another file that still
+exists) or read earlier in the same run is reported as a duplicate and not indexed; nothing
+remembers it, so once the first file's letter is removed, the next ingest of the second file
+indexes it. Chunks of many letters are embedded and written together: a window of several hundred
 chunks is sorted by length before it is cut into model batches (short with short pads little)
 and written with one batch of Chroma calls, which keeps ingest close to the model's own speed.
 """
@@ -15,7 +18,7 @@ import contextlib
 import fcntl
 import hashlib
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -29,14 +32,15 @@ from index.reading.load import SUPPORTED_SUFFIXES, LoadError, ReadLimits, load_b
 from index.settings import Settings
 from index.storage.corrections import Correction, corrected, corrected_version, load_corrections
 from index.storage.records import LetterRecord, MetaValue, StoreError
+from index.storage.space import check_room, ensure_reserve
 from index.storage.store import ChunkStore
 
 PIPELINE_VERSION = "4"
 """Bump when parsing or chunking changes what a letter turns into: every letter is redone."""
 
-Status = Literal["added", "updated", "unchanged", "failed", "removed"]
+Status = Literal["added", "updated", "unchanged", "duplicate", "failed", "removed"]
 STATUS_ZH: dict[Status, str] = {
-    "added": "新增", "updated": "更新", "unchanged": "未变", "failed": "失败", "removed": "移除",
+    "added": "新增", "updated": "更新", "unchanged": "未变", "duplicate": "重复", "failed": "失败", "removed": "移除",
 }
 
 
@@ -64,8 +68,9 @@ class IngestReport:
 
     def summary_zh(self) -> str:
         parts = [f"{STATUS_ZH[s]} {self.count(s)}" for s in ("added", "updated", "unchanged", "failed")]
-        if self.count("removed"):
-            parts.append(f"移除 {self.count('removed')}")
+        for optional in ("duplicate", "removed"):
+            if self.count(optional):
+                parts.append(f"{STATUS_ZH[optional]} {self.count(optional)}")
         done = self.count("added") + self.count("updated")
         rate = ""
         if self.seconds > 0 and done:
@@ -101,6 +106,12 @@ def discover(paths: Sequence[Path]) -> list[Path]:
             seen.add(key)
             unique.append(p)
     return unique
+
+
+def text_hash(text: str) -> str:
+    """What makes two files the same letter: their cleaned text, whatever the files' names,
+    formats or bytes (a .docx re-saved, or exported again as .txt, is still the same letter)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
 def content_version(data: bytes, settings: Settings) -> str:
@@ -157,6 +168,7 @@ def letter_record(item: Prepared) -> LetterRecord:
         channel=letter.channel,
         n_chunks=len(item.chunks),
         content_hash=item.version,
+        text_hash=text_hash(letter.text),
         payload=letter.model_dump_json(exclude={"text"}),
         text=letter.text,
     )
@@ -197,10 +209,12 @@ def ingest(
     start = time.perf_counter()
     report = IngestReport()
     with ingest_lock(settings):
+        ensure_reserve(settings)
         if rebuild:
             store.reset()
         store.collect_garbage()
         ids = _IdAllocator(list(store.records().values()))
+        firsts = _Firsts(store.records().values())
         corrections = load_corrections(store)
         pending: list[Prepared] = []
 
@@ -219,6 +233,7 @@ def ingest(
         def flush() -> None:
             nonlocal embedded_in_flight
             if pending:
+                check_room(settings, sum(len(item.chunks) for item in pending))
                 _write_batch(pending, store, embedder, on_batch)
                 embedded_in_flight = 0
                 for item in pending:
@@ -231,6 +246,8 @@ def ingest(
 
         for path in discover(paths):
             item = _prepare(path, settings, ids, corrections)
+            if isinstance(item, Prepared):
+                item = firsts.check(item, store)
             if on_read:
                 on_read(path, 0 if isinstance(item, FileResult) else len(item.chunks))
             if isinstance(item, FileResult):
@@ -245,6 +262,30 @@ def ingest(
             report.results.extend(prune_missing(store))
     report.seconds = time.perf_counter() - start
     return report
+
+
+class _Firsts:
+    """The first file each cleaned text was indexed from: committed letters whose source file
+    still exists (a letter whose file is gone is no one's original: its renamed file must be
+    indexed, or `--prune` would lose the letter), then the files of this run as they are read."""
+
+    def __init__(self, records: Iterable[LetterRecord]) -> None:
+        self.by_hash: dict[str, tuple[str, str]] = {
+            r.text_hash: (r.id, r.source) for r in records if r.text_hash and Path(r.source).exists()
+        }
+
+    def check(self, item: Prepared, store: ChunkStore) -> Prepared | FileResult:
+        digest = text_hash(item.letter.text)
+        first = self.by_hash.get(digest)
+        if first is None or first[0] == item.letter.id:
+            self.by_hash[digest] = (item.letter.id, str(item.path.resolve()))
+            return item
+        first_id, first_source = first
+        reason = f"与 {first_source} 内容相同（已作为答复 {first_id} 导入），{item.path} 未重复导入"
+        if item.status == "updated":  # this file held another letter before: that one is gone from it
+            store.remove_letter(item.letter.id)
+            reason += f"；此前由该文件导入的答复 {item.letter.id} 已移除"
+        return FileResult(str(item.path), "duplicate", first_id, reason=reason)
 
 
 def _prepare(

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     convert_timeout: float = 90.0
     """Seconds LibreOffice may take for one .doc/.wps."""
 
+    disk_free_min_mb: int = 32
+    """An ingest stops, having written nothing half, before a write would leave less than this
+    free on the data directory's disk (see `index.storage.space`)."""
+
     bm25_bigrams: bool = False
     """Also index character bigrams (measured: no gain over jieba words on our eval sets)."""
 

@@ -183,7 +183,10 @@ def stream_answer(
         ):
             yield _timed(item, started) if isinstance(item, Answer) else item
     except LLMFailed as failed:
-        log.warning("the LLM answer failed, falling back to the extractive answer: %s", failed.cause)
+        from assistant.ask.llm.client import describe_failure
+
+        log.warning("the LLM answer failed, falling back to the extractive answer: %s",
+                    describe_failure(failed.cause, asking.llm))
         yield from _fallback(asking, question, turns, filters, rewrite, failed.cause, started, streamed=failed.streamed)
 
 

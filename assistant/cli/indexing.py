@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.cli.common import open_app, open_catalog, print_json
 from assistant.cli.progress import IngestMeter
 from index.reading.outline import SECTION_NAMES
+
+if TYPE_CHECKING:
+    from index.pipeline import FileResult
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
@@ -67,13 +72,28 @@ def print_letter_summary(item: dict[str, object]) -> None:
     outline(item["sections"], 0)  # type: ignore[arg-type]
 
 
+INGEST_OK, INGEST_NOTHING, INGEST_PARTIAL = 0, 1, 3
+"""`replyqa ingest`'s exit statuses (2 and 130 are `main`'s: the index could not be opened,
+interrupted): 0 every file is in the index (added, updated, unchanged, or a duplicate of one
+that is); 1 none is (every file failed or is missing); 3 some failed and the rest are in."""
+
+
+def ingest_status(results: Sequence[FileResult]) -> int:
+    """A script must tell partial failure from success without parsing Chinese output."""
+    failed = sum(1 for r in results if r.status == "failed")
+    if not failed:
+        return INGEST_OK
+    return INGEST_PARTIAL if any(r.status not in ("failed", "removed") for r in results) else INGEST_NOTHING
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from index.pipeline import STATUS_ZH, discover
+    from index.pipeline import STATUS_ZH, FileResult, discover
 
     paths = [Path(p) for p in args.paths]
-    missing = [p for p in paths if not p.exists()]
-    for p in missing:
-        print(f"✗ {p}：文件或文件夹不存在", file=sys.stderr)
+    missing = [FileResult(str(p), "failed", reason="文件或文件夹不存在") for p in paths if not p.exists()]
+    if not args.json:
+        for r in missing:
+            print(f"✗ {r.path}：{r.reason}", file=sys.stderr)
     present = [p for p in paths if p.exists()]
     meter = IngestMeter(len(discover(present)))
     meter.show("正在加载嵌入模型…")
@@ -84,14 +104,26 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     finally:
         meter.close()
         app.close()
+    results = missing + report.results
+    status = ingest_status(results)
+    if args.json:
+        print_json({
+            "exit_status": status,
+            "summary": {s: sum(1 for r in results if r.status == s) for s in STATUS_ZH},
+            "seconds": round(report.seconds, 3),
+            "files": [{"path": r.path, "status": r.status, "status_zh": STATUS_ZH[r.status],
+                       "letter_id": r.letter_id, "chunks": r.chunks, "reason": r.reason or None} for r in results],
+        })
+        return status
     for result in report.results:
         if result.status == "failed":
             print(f"✗ {result.path}：{result.reason}")
+        elif result.status == "duplicate":
+            print(f"重复 {result.path}：{result.reason}")
         elif args.verbose or result.status == "removed":
             print(f"{STATUS_ZH[result.status]} {result.path}（{result.letter_id}，{result.chunks} 块）")
     print(report.summary_zh())
-    return 1 if (missing or report.failures) and not (report.count("added") + report.count("updated")
-                                                       + report.count("unchanged")) else 0
+    return status
 
 
 def cmd_letters(args: argparse.Namespace) -> int:

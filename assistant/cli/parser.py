@@ -28,11 +28,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p.set_defaults(func=cmd_parse)
 
-    p = sub.add_parser("ingest", help="导入或更新答复函（文件或文件夹）")
+    p = sub.add_parser(
+        "ingest", help="导入或更新答复函（文件或文件夹）",
+        description="导入或更新答复函（文件或文件夹）。内容与已导入答复相同的文件记为“重复”，不再导入。",
+        epilog="退出状态：\n  0    全部文件已在索引中（含未变、重复）\n  1    没有文件导入成功\n"
+               "  2    索引无法打开或写入（如磁盘已满、索引服务未启动）\n"
+               "  3    部分文件失败，其余已导入\n  130  被中断",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("paths", nargs="+", help="文件或文件夹")
     p.add_argument("--prune", action="store_true", help="移除源文件已不存在的答复")
     p.add_argument("--rebuild", action="store_true", help="清空索引后重新导入")
     p.add_argument("-v", "--verbose", action="store_true", help="逐个列出每个文件的结果")
+    p.add_argument("--json", action="store_true",
+                   help="以 JSON 输出报告：每个文件的 path、status、letter_id、chunks、reason，以及 exit_status")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("letters", help="列出已建索引的答复")

@@ -42,6 +42,7 @@ from assistant.web.manage import ManagePolicy
 from assistant.web.references import SAMPLE_MARK
 from assistant.web.state import Conversation, click_nonce, click_payload
 from assistant.web.upload_tab import UPLOAD_TYPES, build_upload_tab
+from index.storage.records import StoreError
 
 TITLE = "答复问答助手"
 INTRO = "## 答复问答助手\n就已导入的人大建议、政协提案答复提问；答案逐句引用原文，点击引用标记即可核对。"
@@ -158,14 +159,21 @@ def _api(app: ReplyQA) -> None:
 
     def letters_api() -> list[dict[str, Any]]:
         """What is indexed: id, title, issuer, date, channel, 文号 (doc_number), suggestion number and chunk count."""
+        try:
+            entries = app.catalog.entries()
+        except StoreError as exc:
+            raise gr.Error(str(exc), print_exception=False) from exc
         return [{"id": e.id, "title": e.record.title, "issuer": e.record.issuer or None, "date": e.record.date or None,
                  "channel": e.record.channel, "doc_number": e.doc_number or None, "number": e.number or None,
-                 "chunks": e.record.n_chunks} for e in app.catalog.entries()]
+                 "chunks": e.record.n_chunks} for e in entries]
 
     def ask_api(question: str, history: list[str] | None = None) -> dict[str, Any]:
         """One answer with its citations, as `replyqa ask --json` gives it; `history` holds the
         conversation's earlier questions, oldest first, for a follow-up."""
-        return app.ask_with_history(question, list(history or [])).model_dump(mode="json")
+        try:
+            return app.ask_with_history(question, list(history or [])).model_dump(mode="json")
+        except StoreError as exc:  # said as it is: gradio would prefix the class name
+            raise gr.Error(str(exc), print_exception=False) from exc
 
     gr.api(letters_api, api_name="letters")
     gr.api(ask_api, api_name="ask")

@@ -49,6 +49,9 @@ def safe_name(name: str) -> str:
     if not dot:
         stem, suffix = name, ""
     stem = stem[:100].strip() or "upload"
+    suffix = suffix[:16]
+    while len(stem.encode("utf-8")) > 200:  # file systems allow 255 bytes, not characters
+        stem = stem[:-1]
     return f"{stem}.{suffix.lower()}" if suffix else stem
 
 

@@ -15,7 +15,9 @@ from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
 from index.settings import Settings
+from index.storage.faults import disk_full_message, fault_message, unreachable_message
 from index.storage.records import ModelMismatchError, StoreError
+from index.storage.space import release_reserve
 
 _COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,400}")
 # Chroma 1.5 re-processes every vector written since the last index sync on each write, so with
@@ -71,15 +73,31 @@ def connect(settings: Settings) -> ClientAPI:
                 settings=chroma_settings,
             )
         except Exception as exc:
-            raise StoreError(
-                f"无法连接 Chroma 服务器 {settings.chroma_host}:{settings.chroma_port}：{exc}"
-            ) from exc
+            raise StoreError(unreachable_message(settings)) from exc
     path = settings.data_dir / "chroma"
     try:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:
-        raise StoreError(f"无法打开本地向量库 {path}：{exc}") from exc
+        message = fault_message(exc, settings)
+        if message == disk_full_message(settings) and release_reserve(settings):
+            _forget_failed_system(str(path))
+            try:  # the reserve's space is what sqlite needs to open: the index answers again
+                return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+            except Exception as again:
+                raise StoreError(fault_message(again, settings) or f"无法打开本地向量库 {path}：{again}") from again
+        raise StoreError(message or f"无法打开本地向量库 {path}：{exc}") from exc
+
+
+def _forget_failed_system(identifier: str) -> None:
+    """Chroma keeps the system of a client that failed to start and hands it out again, broken,
+    to the next client of that path; dropped when no client holds it (private state, looked up)."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    systems = getattr(SharedSystemClient, "_identifier_to_system", None)
+    counts = getattr(SharedSystemClient, "_identifier_to_refcount", {})
+    if isinstance(systems, dict) and not counts.get(identifier):
+        systems.pop(identifier, None)
 
 
 def open_collection(client: ClientAPI, name: str, *, model_id: str, dimension: int) -> Collection:

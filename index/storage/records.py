@@ -42,6 +42,7 @@ _RECORD_KEYS = (
     "channel",
     "n_chunks",
     "content_hash",
+    "text_hash",
     "committed_at",
 )
 """The `LetterRecord` fields kept as metadata of the letter's entry: the lean part, which every
@@ -100,6 +101,9 @@ class LetterRecord(BaseModel):
     channel: str = ""
     n_chunks: int = 0
     content_hash: str = ""
+    text_hash: str = ""
+    """A hash of the cleaned text (`index.pipeline.text_hash`): the same letter under another
+    file name is found by it without reading any text; "" in records written before it existed."""
     committed_at: float = 0.0
     """When the record was committed (the writer's clock, seconds since the epoch): how readers
     in other processes find what changed without reading every record (`StoreConnection.poll`)."""

@@ -26,6 +26,12 @@ from index.settings import Settings
 
 MAX_TOKENS = 1024
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL)
+_BEARER = re.compile(r"(?i)\b(bearer)(\s+)[A-Za-z0-9._~+/=-]{6,}")
+_ASSIGNED = re.compile(
+    r"(?i)\b(token|api[_-]?key|authorization|secret|password)([\"':=\s]+)(?!\*\*\*|bearer\b)[A-Za-z0-9._~+/=-]{6,}"
+)
+_KEY_SHAPED = re.compile(r"\b(?:sk|pk|rk|ak|key)-[A-Za-z0-9_-]{12,}")
+REDACTED = "***"
 
 
 def make_llm(settings: Settings) -> OpenAILike:
@@ -78,6 +84,22 @@ def stream_reply(llm: OpenAILike, messages: Sequence[ChatMessage]) -> Iterator[s
                 yield rest
     if thinking is None and held:
         yield held
+
+
+def redact(text: str, secret: str | None = None) -> str:
+    """An upstream error body may echo the request's key back (some gateways do, in full):
+    the configured key, and anything shaped like a bearer token or an API key, never reach a
+    log or a message."""
+    if secret and secret != "none" and len(secret) >= 4:
+        text = text.replace(secret, REDACTED)
+    for pattern in (_BEARER, _ASSIGNED):
+        text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    return _KEY_SHAPED.sub(REDACTED, text)
+
+
+def describe_failure(exc: BaseException, llm: OpenAILike | None) -> str:
+    """The exception as a log line may show it: its type and its text, redacted."""
+    return redact(f"{type(exc).__name__}: {exc}", getattr(llm, "api_key", None))
 
 
 def failure_reason(exc: Exception) -> str:

@@ -15,7 +15,7 @@ from llama_index.llms.openai_like import OpenAILike
 from assistant.ask.answer import NOT_FOUND
 from assistant.ask.citation import chinese_date, section_at, section_words
 from assistant.ask.conversation import Turn
-from assistant.ask.llm.client import strip_think
+from assistant.ask.llm.client import describe_failure, strip_think
 
 if TYPE_CHECKING:
     from assistant.ask.llm.sources import Source
@@ -83,7 +83,8 @@ def condense(
     try:
         response = llm.chat([ChatMessage(role=MessageRole.USER, content=prompt)])
     except Exception as exc:
-        log.warning("condensing the follow-up with the LLM failed, using the rules rewrite: %s", exc)
+        log.warning("condensing the follow-up with the LLM failed, using the rules rewrite: %s",
+                    describe_failure(exc, llm))
         return fallback, exc
     text = strip_think(response.message.content or "")
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")

@@ -5,6 +5,7 @@ answers from a script keyed by what each request contains. Nothing of ours is mo
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import socket
@@ -55,6 +56,8 @@ class FakeOpenAI:
         self.gate: threading.Event | None = None
         """When set up, a stream pauses after its first piece until the client has seen it."""
         self.gate_released: bool | None = None
+        self.echo_auth = False
+        """A scripted failure's body repeats the request's Authorization header, as some gateways do."""
 
     def reset(self) -> None:
         self.requests.clear()
@@ -62,6 +65,7 @@ class FakeOpenAI:
         self.status.clear()
         self.delay.clear()
         self.gate, self.gate_released = None, None
+        self.echo_auth = False
 
     def reply(self, body: dict[str, Any]) -> str:
         text = last_user(body)
@@ -118,7 +122,8 @@ class Handler(BaseHTTPRequestHandler):
         time.sleep(next((seconds for key, seconds in fake.delay.items() if key in text), 0))
         code = fake.failure(body)
         if code is not None:
-            self._json(code, {"error": {"message": "scripted failure", "type": "server_error"}})
+            said = f"invalid credentials: {self.headers.get('Authorization')}" if fake.echo_auth else "scripted failure"
+            self._json(code, {"error": {"message": said, "type": "server_error"}})
             return
         text = fake.reply(body)
         if not body.get("stream"):
@@ -433,3 +438,22 @@ def test_a_question_about_the_letter_itself_is_answered_from_its_fields(qa: Repl
     assert "青水建议复〔2024〕19号" in answer.citations[0].quote
     assert answer.citations[0].letter == "qh-sl-2024-112"
     assert not answer_requests(fake)
+
+
+def test_a_key_the_server_echoes_is_never_logged_or_shown(
+    qa: ReplyQA, fake: FakeOpenAI, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Some gateways repeat the request's Authorization header in their error body; the body is
+    logged (it says why the model failed), the key in it never is, nor anything key-shaped."""
+    secret = "sk-live-4f9c2a7e1b8d6f3a0c5e9b2d"
+    keyed = ReplyQA(qa.settings.model_copy(update={"llm_api_key": secret}), qa.embedder, qa.store, qa.tokenizer)
+    question = "青河市2023年完成了多少座小型水库除险加固？"
+    fake.status[f"问题：{question}"] = 401
+    fake.echo_auth = True
+    with caplog.at_level(logging.DEBUG):
+        answer = keyed.ask(question)
+        follow = keyed.ask("那中小河流治理呢？", [keyed.turn_of(answer)])
+    assert answer.mode == "extractive" and answer.found
+    assert any("invalid credentials: Bearer ***" in r.getMessage() for r in caplog.records), "the body is logged"
+    everything = caplog.text + answer.text + follow.text + json.dumps(answer.model_dump(mode="json"))
+    assert secret not in everything and secret[8:] not in everything

@@ -1,0 +1,106 @@
+"""The Chroma server stopped and started again under a running `replyqa serve`: while it is down
+the page's API and the chat say in Chinese that the index service at its address cannot be
+reached (not httpx's `ConnectError: [Errno 111] Connection refused`), and once it is back they
+answer again without a restart. A real `chroma run` server that the test stops and restarts on
+the same port and folder."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.evaluation.served import ask, cli, connect, free_port, serving
+from assistant.service import ReplyQA
+from assistant.web.state import Conversation, respond
+from index.settings import Settings
+from tests.cli.test_serve_processes import letter
+from tests.conftest import _chroma_answers
+
+pytestmark = pytest.mark.server
+QUESTION = "东湾镇观景栈道总投资多少？"
+
+
+@contextlib.contextmanager
+def chroma_run(root: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    exe = Path(sys.executable).parent / "chroma"
+    with (root / "server.log").open("ab") as log:
+        command = [str(exe), "run", "--path", str(root / "db"), "--host", "127.0.0.1", "--port", str(port)]
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+        try:
+            deadline = time.monotonic() + 60
+            while not _chroma_answers("127.0.0.1", port):
+                assert proc.poll() is None and time.monotonic() < deadline, "chroma run did not start"
+                time.sleep(0.1)
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _until(check: object, timeout: float = 90.0) -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return check()  # type: ignore[operator]
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def test_chroma_down_is_said_in_chinese_and_the_running_page_recovers(
+    tmp_path: Path, models_dir: Path, export_dir: Path
+) -> None:
+    port = free_port()
+    address = f"http://127.0.0.1:{port}"
+    settings = Settings(data_dir=tmp_path / "data", models_dir=models_dir, chroma_host="127.0.0.1", chroma_port=port,
+                        collection=f"t{uuid.uuid4().hex[:12]}")
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    source = letter(folder, "first", "东湾镇", 1234)
+    root = tmp_path / "chroma"
+    root.mkdir()
+    with chroma_run(root, port) as server:
+        assert cli(settings, "ingest", str(source)).returncode == 0
+        with serving(settings, tmp_path / "serve.log") as served:
+            client = connect(served)
+            assert "1234万元" in ask(client, QUESTION)["text"]
+            app = ReplyQA.open(settings)  # the chat's path, in this process
+            try:
+                server.terminate()
+                server.wait(timeout=10)
+
+                with pytest.raises(Exception) as raised:
+                    ask(client, QUESTION)
+                said = str(raised.value)
+                assert f"未能连接索引服务 {address}" in said and "Chroma" in said, said
+                assert "Errno" not in said and "ConnectError" not in said
+
+                shown = list(respond(app, QUESTION, Conversation(), None))[-1].messages[-1]["content"]
+                assert f"未能连接索引服务 {address}" in shown and "Errno" not in shown
+
+                ingest = cli(settings, "ingest", str(letter(folder, "second", "西岭乡", 4321)))
+                assert ingest.returncode == 2 and f"未能连接索引服务 {address}" in ingest.stderr
+                assert "Traceback" not in ingest.stderr
+
+                with chroma_run(root, port):
+                    again = _until(lambda: ask(client, QUESTION))
+                    assert "1234万元" in again["text"], "the running page answers again, not restarted"
+                    assert served.process.poll() is None
+                    answer = _until(lambda: app.ask(QUESTION))
+                    assert "1234万元" in answer.text
+            finally:
+                app.close()

@@ -1,0 +1,76 @@
+"""The same letter under two file names is indexed once: the second is reported as a duplicate of
+the first (naming both files), and once the first is gone the second takes its place — a rename
+followed by `--prune` loses nothing. Real embedded Chroma, real model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from index.embedding.embedder import Embedder
+from index.pipeline import ingest
+from index.settings import Settings
+from index.storage.store import ChunkStore
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "letters"
+
+
+def _open(settings: Settings, embedder: Embedder) -> ChunkStore:
+    return ChunkStore.open(settings, model_id=embedder.model_id, dimension=embedder.dimension)
+
+
+def test_same_content_under_two_names_is_indexed_once_and_named_as_a_duplicate(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    first = folder / "a-letter.txt"
+    shutil.copy(SAMPLES / "lj-zr-2019-027.txt", first)
+    copy = folder / "b-copy of the letter.txt"
+    shutil.copy(first, copy)
+    text = first.read_text(encoding="utf-8")
+    with _open(settings, embedder) as store:
+        report = ingest([folder], settings, store, embedder)
+        assert (report.count("added"), report.count("duplicate")) == (1, 1)
+        dup = next(r for r in report.results if r.status == "duplicate")
+        assert dup.path == str(copy) and dup.letter_id == "a-letter"
+        assert str(first.resolve()) in dup.reason and str(copy) in dup.reason and "内容相同" in dup.reason
+        assert [r.id for r in store.letters()] == ["a-letter"]
+        assert "重复 1" in report.summary_zh()
+
+        again = ingest([folder], settings, store, embedder)
+        assert (again.count("unchanged"), again.count("duplicate")) == (1, 1), "still once, every run"
+        assert store.count_chunks() == store.letters()[0].n_chunks
+
+        # A later file whose content becomes that of another letter no longer holds its old one.
+        other = folder / "c-other.txt"
+        shutil.copy(SAMPLES / "qh-jt-2023-058.txt", other)
+        assert ingest([other], settings, store, embedder).count("added") == 1
+        other.write_text(text, encoding="utf-8")
+        turned = ingest([other], settings, store, embedder)
+        assert [r.status for r in turned.results] == ["duplicate"]
+        assert "c-other" in turned.results[0].reason and "已移除" in turned.results[0].reason
+        assert [r.id for r in store.letters()] == ["a-letter"]
+
+        # The first file deleted: the same run indexes the copy, and --prune drops the first.
+        first.unlink()
+        after = ingest([folder], settings, store, embedder, prune=True)
+        assert {(Path(r.path).name, r.status) for r in after.results} >= {
+            ("b-copy of the letter.txt", "added"), (first.name, "removed")}
+        assert after.count("duplicate") == 1, "c-other.txt is now the copy's duplicate"
+        assert [r.id for r in store.letters()] == ["b-copy of the letter"]
+
+def test_a_renamed_file_with_prune_keeps_the_letter(tmp_path: Path, embedder: Embedder) -> None:
+    """The old file is gone, so its record is no one's original: the renamed file is indexed,
+    and `--prune` then removes the old record — never the letter."""
+    settings = Settings(data_dir=tmp_path / "data")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "lj-sl-2022-015.txt", folder / "old-name.txt")
+    with _open(settings, embedder) as store:
+        ingest([folder], settings, store, embedder)
+        (folder / "old-name.txt").rename(folder / "new-name.txt")
+        report = ingest([folder], settings, store, embedder, prune=True)
+        assert sorted(r.status for r in report.results) == ["added", "removed"]
+        assert [r.id for r in store.letters()] == ["new-name"]
