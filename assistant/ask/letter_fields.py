@@ -72,6 +72,9 @@ class FieldQuestion:
     """Content words of the question that may name a field line's key (交办, 签发)."""
 
 
+_WH = re.compile(r"哪(?:几|些)?(?:个|位|家|天|类|处|年)?|谁|什么时候|几(?:位|个|家|类|号)|多少号")
+"""A question word that a field line's value can answer (哪几个单位承办的 → 承办单位：…)."""
+
 _REPLY_EVENT = re.compile(r"^(?:答复|回复|复函|回|答|复|发|印发|签发)")
 """What happens at a date asked for (Question.event) when the date asked is the letter's own."""
 
@@ -84,7 +87,7 @@ def asked_field(question: Question, tokenizer: ChineseTokenizer) -> FieldQuestio
     ):
         field = "date"  # 那件是哪天？ — nothing is said to happen then but the reply itself
     keys = tuple(w for w in tokenizer.words(text) if len(w) >= 2 and w not in _GENERIC_KEYS)
-    if field is None and not re.search(r"哪天|什么时候|谁|哪位|哪个|哪家|多少号", text):
+    if field is None and not _WH.search(text):
         return None
     return FieldQuestion(field, keys)
 

@@ -13,6 +13,8 @@ from assistant.service import ReplyQA
     ("东川省民政厅答复第0312号提案是哪天？", "dc-mz-2021-0312", "2021年7月26日"),
     ("白石县第36号建议是哪个单位答复的？", "bs-jt-2021-036", "白石县交通运输局"),
     ("临江县第27号建议是哪些代表提的？", "lj-zr-2019-027", "杨某某等3名代表"),
+    # asked with 哪类, by the key of one of the letter's own `key：value` lines
+    ("东川省民政厅第0312号提案的答复属于哪类公开？", "dc-mz-2021-0312", "主动公开"),
 ])
 def test_a_field_of_the_letter_is_quoted_where_it_stands(
     sample_app: ReplyQA, question: str, letter: str, fact: str
