@@ -108,9 +108,9 @@ def test_a_broken_file_is_reported_and_the_batch_goes_on(tmp_path: Path, embedde
 
 def test_same_file_name_in_two_folders_gives_two_letters(tmp_path: Path, embedder: Embedder) -> None:
     settings = Settings(data_dir=tmp_path / "data")
-    for sub in ("a", "b"):
-        (tmp_path / sub).mkdir()
-        shutil.copy(SAMPLES / "lj-zr-2019-027.txt", tmp_path / sub / "letter.txt")
+    for sub, other in (("a", "lj-zr-2019-027.txt"), ("b", "lj-sl-2022-015.txt")):
+        (tmp_path / sub).mkdir()  # two different letters (the same one twice is a duplicate)
+        shutil.copy(SAMPLES / other, tmp_path / sub / "letter.txt")
     with _open(settings, embedder) as store:
         ingest([tmp_path / "a", tmp_path / "b"], settings, store, embedder)
         assert sorted(r.id for r in store.letters()) == ["letter", "letter-2"]
