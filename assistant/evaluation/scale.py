@@ -73,13 +73,15 @@ def bench_scale(
     serve_questions: int = SERVE_QUESTIONS,
     work: Path | None = None,
     progress: Any = print,
+    on_row: Any = None,
 ) -> dict[str, Any]:
     """Every figure of every size; `work` (a temporary folder by default) holds the index and
-    is removed afterwards when temporary."""
+    is removed afterwards when temporary. `on_row` gets the figures so far after each size: a
+    run of hours stopped at its largest size keeps the smaller ones."""
     if work is None:
         with tempfile.TemporaryDirectory(prefix="replyqa-scale-") as tmp:
             return bench_scale(settings, real=real, questions=questions, sizes=sizes, ingest_letters=ingest_letters,
-                               serve_questions=serve_questions, work=Path(tmp), progress=progress)
+                               serve_questions=serve_questions, work=Path(tmp), progress=progress, on_row=on_row)
     from index.embedding.embedder import load_embedder
     from index.pipeline import ingest
     from index.storage.cachefiles import default_cache_dir
@@ -109,10 +111,13 @@ def bench_scale(
     progress(f"空索引导入：{report.embedded_chunks} 块，{empty_rate:.1f} 块/秒")
 
     rows: list[dict[str, Any]] = []
+    figures: dict[str, Any] = {"rows": rows, "empty_ingest_chunks_per_s": empty_rate, "questions": len(asked),
+                               "machine": machine(), "model": embedder.model_id, "precision": embedder.precision}
     made_start = 0
     store = ChunkStore.open(big, model_id=embedder.model_id, dimension=embedder.dimension)
     try:
         real_report = ingest(list(real), big, store, embedder)
+        figures["real_letters"] = real_report.count("added")
         real_chunks = sum(r.n_chunks for r in store.records().values())
         for size in sorted(sizes):
             row: dict[str, Any] = {"target": size}
@@ -141,11 +146,12 @@ def bench_scale(
             row["disk_mb"] = disk_mb(work / "index")
             progress(_row_line(row))
             rows.append(row)
+            if on_row is not None:
+                on_row(figures)
             store = ChunkStore.open(big, model_id=embedder.model_id, dimension=embedder.dimension)
     finally:
         store.close()
-    return {"rows": rows, "empty_ingest_chunks_per_s": empty_rate, "real_letters": real_report.count("added"),
-            "questions": len(asked), "machine": machine(), "model": embedder.model_id, "precision": embedder.precision}
+    return figures
 
 
 def _update_caches(settings: Settings, store: Any, embedder: Any, tokenizer: Any) -> float:
