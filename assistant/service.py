@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.ask import pipeline
 from assistant.ask.answer import Answer
@@ -29,6 +30,9 @@ from index.storage.faults import translated, translated_stream
 from index.storage.records import LetterRecord
 from index.storage.store import ChunkStore
 from index.tokenizer import ChineseTokenizer
+
+if TYPE_CHECKING:
+    from index.embedding.worker import EmbeddingWorker
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +64,11 @@ class ReplyQA:
         self.asking = pipeline.Asking(settings, self.library, embedder, calibration or Calibration.load(), llm)
 
     @classmethod
-    def open(cls, settings: Settings, *, calibration: Calibration | None = None) -> ReplyQA:
-        embedder = load_embedder(settings)
+    def open(cls, settings: Settings, *, calibration: Calibration | None = None,
+             embedder: Embedder | EmbeddingWorker | None = None) -> ReplyQA:
+        """`embedder` when the model is loaded some other way (`replyqa serve`'s
+        `EmbeddingWorker`, still loading in its own process); the index is opened meanwhile."""
+        embedder = embedder or load_embedder(settings)
         with translated(settings):
             store = ChunkStore.open(settings, model_id=embedder.model_id, dimension=embedder.dimension)
         tokenizer = ChineseTokenizer(bigrams=settings.bm25_bigrams, cache_dir=default_cache_dir(settings))
@@ -70,6 +77,7 @@ class ReplyQA:
     def close(self) -> None:
         self.library.close()
         self.store.close()
+        self.embedder.close()
 
     def watch(self) -> None:
         """Keep up, in the background, with what other processes commit (for the page)."""

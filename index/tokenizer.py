@@ -10,6 +10,7 @@ segments or normalises text; nothing here keeps module-level state.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -34,6 +35,10 @@ BIGRAM_PREFIX = "bi:"
 """Bigrams get their own namespace so a two-character word found by jieba and the same
 bigram stay two terms with their own statistics. jieba tokens never contain ':'."""
 
+NORMALIZED_CACHED = 16384
+NORMALIZED_MAX_CHARS = 1000
+SUBWORDS_CACHED = 65536
+
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 _QUANTITY = re.compile(r"\d+(?:\.\d+)?[百千万亿]")
 
@@ -55,6 +60,12 @@ class ChineseTokenizer:
         self._jieba.tmp_dir = _jieba_cache_dir(cache_dir)
         self._pos = posseg.POSTokenizer(self._jieba)
         self._opencc = opencc.OpenCC("t2s.json")
+        # Memoised per tokenizer (pure functions of their text while the dictionary does not
+        # change, and nothing here adds words): answering a question scores each candidate
+        # sentence against the question's words, so the same words are cut and the same texts
+        # normalised again and again; these were most of a question's CPU besides the model.
+        self._normalize = functools.lru_cache(maxsize=NORMALIZED_CACHED)(self._normalize_uncached)
+        self._subwords = functools.lru_cache(maxsize=SUBWORDS_CACHED)(self._subwords_uncached)
 
     @property
     def signature(self) -> str:
@@ -64,6 +75,11 @@ class ChineseTokenizer:
         return f"v{TOKENIZER_VERSION}-jieba{jieba.__version__}-{mode}-stop{stop}"
 
     def normalize(self, text: str) -> str:
+        if len(text) > NORMALIZED_MAX_CHARS:  # a whole letter: seen once, not worth keeping
+            return self._normalize_uncached(text)
+        return self._normalize(text)
+
+    def _normalize_uncached(self, text: str) -> str:
         return self._opencc.convert(unicodedata.normalize("NFKC", text)).lower()
 
     def simplify(self, text: str) -> str:
@@ -90,7 +106,10 @@ class ChineseTokenizer:
 
     def subwords(self, word: str) -> list[str]:
         """The shorter words search mode finds inside a long one (产业布局 → 产业, 布局)."""
-        return [w for w in self._jieba.cut_for_search(word) if w != word and len(w) >= 2]
+        return list(self._subwords(word))
+
+    def _subwords_uncached(self, word: str) -> tuple[str, ...]:
+        return tuple(w for w in self._jieba.cut_for_search(word) if w != word and len(w) >= 2)
 
     def __call__(self, text: str) -> list[str]:
         norm = self.normalize(text)

@@ -17,9 +17,7 @@ of the fused hits are then read.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,8 +159,7 @@ def retrieve(
     if mask is not None and not mask.any():
         return Retrieval(query, [], snapshot)
     clock.lap("fusion")
-    with _one_thread():
-        vector = embedder.embed_query(query)
+    vector = embedder.embed_query(query)
     clock.lap("embed")
     similarity = dict(_dense(vector, snapshot, library, filters, mask, depth))
     dense = list(similarity)
@@ -186,22 +183,6 @@ def retrieve(
     snapshot.letters_by_id([p.letter_id for p in passages])  # one read for every letter the answer quotes
     clock.lap("fusion")
     return Retrieval(query, passages, snapshot, vector, clock.timings)
-
-
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """A question's ~20 tokens gain nothing from a second intra-op thread and lose a lot when
-    the cores are shared (measured on this 2-core machine while others ran tests: 19 ms on one
-    thread, 260 ms on two). torch's thread count is per calling thread, so an ingest running in
-    another thread keeps all of them."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _dense(

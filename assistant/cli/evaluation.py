@@ -80,8 +80,15 @@ def _bench_scale(args: argparse.Namespace, settings: object) -> int:
     if missing:
         return error(f"找不到答复文件夹 {missing[0]}（用 --real 指定真实答复所在的文件夹）。")
     work = Path(args.work) if args.work else None
+
+    def keep(so_far: dict[str, object]) -> None:
+        if args.json:
+            Path(args.json).write_text(json.dumps(so_far, ensure_ascii=False, indent=2), encoding="utf-8")
+        if args.chart:
+            scale_chart(so_far, Path(args.chart))
+
     figures = bench_scale(settings, real=real, questions=Path(args.questions), sizes=_numbers(args.sizes),  # type: ignore[arg-type]
-                          ingest_letters=args.ingest_letters, work=work)
+                          ingest_letters=args.ingest_letters, work=work, on_row=keep)
     print(scale_table(figures))
     print(f"机器：{figures['machine']}")
     if args.chart:

@@ -6,22 +6,32 @@ from __future__ import annotations
 
 import argparse
 
-from assistant.cli.common import error, open_app, settings_of
+from assistant.cli.common import error, settings_of
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from assistant.web.app import serve
-    from assistant.web.auth import AuthConfigError, users_from_settings
+    from index.embedding.worker import EmbeddingWorker
 
     settings = settings_of(args)
-    host, port = args.host or settings.host, args.port or settings.port
+    # The model loads in a process of its own from here on, on the other core, while this one
+    # imports gradio and reads the index: a page's start is the longer of the two, not their sum.
+    worker = EmbeddingWorker(settings)
     try:
-        users = users_from_settings(settings)
-    except AuthConfigError as exc:
-        return error(str(exc))
-    app = open_app(args)
+        from assistant.service import ReplyQA
+        from assistant.web.app import serve
+        from assistant.web.auth import AuthConfigError, users_from_settings
+
+        host, port = args.host or settings.host, args.port or settings.port
+        try:
+            users = users_from_settings(settings)
+        except AuthConfigError as exc:
+            return error(str(exc))
+        app = ReplyQA.open(settings, embedder=worker)
+    except BaseException:
+        worker.close()
+        raise
     try:
         try:
             demo = serve(app, host, port, users=users, prevent_thread_lock=True, quiet=True)

@@ -18,6 +18,7 @@ numbers varied, vectors near their source's real ones). At each size, in this or
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
 import tempfile
 import threading
@@ -73,13 +74,15 @@ def bench_scale(
     serve_questions: int = SERVE_QUESTIONS,
     work: Path | None = None,
     progress: Any = print,
+    on_row: Any = None,
 ) -> dict[str, Any]:
     """Every figure of every size; `work` (a temporary folder by default) holds the index and
-    is removed afterwards when temporary."""
+    is removed afterwards when temporary. `on_row` gets the figures so far after each size: a
+    run of hours stopped at its largest size keeps the smaller ones."""
     if work is None:
         with tempfile.TemporaryDirectory(prefix="replyqa-scale-") as tmp:
             return bench_scale(settings, real=real, questions=questions, sizes=sizes, ingest_letters=ingest_letters,
-                               serve_questions=serve_questions, work=Path(tmp), progress=progress)
+                               serve_questions=serve_questions, work=Path(tmp), progress=progress, on_row=on_row)
     from index.embedding.embedder import load_embedder
     from index.pipeline import ingest
     from index.storage.cachefiles import default_cache_dir
@@ -102,17 +105,30 @@ def bench_scale(
             path.rename(folder / path.name)
         return folder
 
-    empty = settings.scratch(work / "empty")
-    with ChunkStore.open(empty, model_id=embedder.model_id, dimension=embedder.dimension) as store:
-        report = ingest([batch(ingest_letters)], empty, store, embedder)
+    timed = _Timed(embedder)
+
+    def into_empty(name: str) -> tuple[Any, float]:
+        """A batch ingested into a new empty index: the rate to compare a size's with, taken
+        right beside it (the model's speed moves with the load on the machine)."""
+        empty = settings.scratch(work / name)
+        timed.seconds = 0.0
+        with ChunkStore.open(empty, model_id=embedder.model_id, dimension=embedder.dimension) as store:
+            report = ingest([batch(ingest_letters)], empty, store, timed)
+        shutil.rmtree(work / name, ignore_errors=True)
+        return report, timed.seconds
+
+    report, _ = into_empty("empty")
     empty_rate = report.embedded_chunks / report.seconds
     progress(f"空索引导入：{report.embedded_chunks} 块，{empty_rate:.1f} 块/秒")
 
     rows: list[dict[str, Any]] = []
+    figures: dict[str, Any] = {"rows": rows, "empty_ingest_chunks_per_s": empty_rate, "questions": len(asked),
+                               "machine": machine(), "model": embedder.model_id, "precision": embedder.precision}
     made_start = 0
     store = ChunkStore.open(big, model_id=embedder.model_id, dimension=embedder.dimension)
     try:
         real_report = ingest(list(real), big, store, embedder)
+        figures["real_letters"] = real_report.count("added")
         real_chunks = sum(r.n_chunks for r in store.records().values())
         for size in sorted(sizes):
             row: dict[str, Any] = {"target": size}
@@ -122,30 +138,57 @@ def bench_scale(
                           start=made_start)
             made_start += filled.letters + 1
             row["fill_s"] = time.perf_counter() - started
-            measured = ingest([batch(ingest_letters)], big, store, embedder)
+            beside, beside_embed_s = into_empty(f"empty-{size}")
+            timed.seconds = 0.0
+            measured = ingest([batch(ingest_letters)], big, store, timed)
             filled = fill(store, big, sources, work / "made", until_chunks=size, start=made_start)
             made_start += filled.letters + 1
             row["ingest_chunks"] = measured.embedded_chunks
             row["ingest_chunks_per_s"] = measured.embedded_chunks / measured.seconds
-            row["ingest_vs_empty"] = row["ingest_chunks_per_s"] / empty_rate
+            row["empty_chunks_per_s"] = beside.embedded_chunks / beside.seconds
+            row["ingest_vs_empty"] = row["ingest_chunks_per_s"] / row["empty_chunks_per_s"]
+            row["ingest_rest_ms_per_chunk"] = (measured.seconds - timed.seconds) * 1000 / measured.embedded_chunks
+            row["empty_rest_ms_per_chunk"] = (beside.seconds - beside_embed_s) * 1000 / beside.embedded_chunks
             records = store.records()
             row["letters"] = len(records)
             row["chunks"] = sum(r.n_chunks for r in records.values())
             row["real_chunks"] = real_chunks
             row["cache_update_s"] = _update_caches(big, store, embedder, tokenizer)
             store.close()
-            progress(f"{row['chunks']} 块：导入 {row['ingest_chunks_per_s']:.1f} 块/秒，"
+            progress(f"{row['chunks']} 块：导入 {row['ingest_chunks_per_s']:.1f} 块/秒（同时测的空索引 "
+                     f"{row['empty_chunks_per_s']:.1f} 块/秒；模型以外每块 {row['ingest_rest_ms_per_chunk']:.0f} 毫秒，"
+                     f"空索引 {row['empty_rest_ms_per_chunk']:.0f} 毫秒），"
                      f"缓存更新 {row['cache_update_s']:.1f} 秒")
             row.update(_served_figures(big, work, asked, serve_questions, size))
             row.update(_ask_figures(big, embedder, tokenizer, asked))
             row["disk_mb"] = disk_mb(work / "index")
             progress(_row_line(row))
             rows.append(row)
+            if on_row is not None:
+                on_row(figures)
             store = ChunkStore.open(big, model_id=embedder.model_id, dimension=embedder.dimension)
     finally:
         store.close()
-    return {"rows": rows, "empty_ingest_chunks_per_s": empty_rate, "real_letters": real_report.count("added"),
-            "questions": len(asked), "machine": machine(), "model": embedder.model_id, "precision": embedder.precision}
+    return figures
+
+
+class _Timed:
+    """The embedder, adding up the seconds its documents take: what an ingest spends apart
+    from the model (reading, Chroma writes, commits) is what may grow with the index."""
+
+    def __init__(self, embedder: Any) -> None:
+        self.embedder = embedder
+        self.seconds = 0.0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.embedder, name)
+
+    def embed_documents(self, texts: list[str], on_batch: Any = None) -> Any:
+        started = time.perf_counter()
+        try:
+            return self.embedder.embed_documents(texts, on_batch=on_batch)
+        finally:
+            self.seconds += time.perf_counter() - started
 
 
 def _update_caches(settings: Settings, store: Any, embedder: Any, tokenizer: Any) -> float:
@@ -255,15 +298,17 @@ def _row_line(row: dict[str, Any]) -> str:
 
 def scale_table(figures: dict[str, Any]) -> str:
     head = ("| chunks | letters | ask p50 | ask p95 | embed | Chroma | BM25 | fusion | answer | first answer | "
-            "serve RSS | new letter answerable | ingest chunks/s (vs empty) | disk |")
-    lines = [head, "|" + "---:|" * 14]
+            "serve RSS | new letter answerable | ingest chunks/s (vs empty) | ingest besides the model, ms/chunk "
+            "(empty) | disk |")
+    lines = [head, "|" + "---:|" * 15]
     for r in figures["rows"]:
         fresh = f"{r['fresh_s']:.1f} s" if r.get("fresh_s") is not None else "—"
         stages = " | ".join(f"{r[f'{s}_p50_ms']:.0f} / {r[f'{s}_p95_ms']:.0f}" for s in STAGES)
         lines.append(
             f"| {r['chunks']:,} | {r['letters']:,} | {r['ask_p50_ms']:.0f} ms | {r['ask_p95_ms']:.0f} ms | {stages} | "
             f"{r['first_answer_s']:.1f} s | {r['serve_rss_mb']:.0f} MB | {fresh} | "
-            f"{r['ingest_chunks_per_s']:.1f} ({r['ingest_vs_empty']:.2f}×) | {r['disk_mb']:.0f} MB |"
+            f"{r['ingest_chunks_per_s']:.1f} ({r['ingest_vs_empty']:.2f}×) | "
+            f"{r['ingest_rest_ms_per_chunk']:.0f} ({r['empty_rest_ms_per_chunk']:.0f}) | {r['disk_mb']:.0f} MB |"
         )
     return "\n".join(lines)
 

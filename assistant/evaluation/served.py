@@ -69,17 +69,37 @@ class Served:
     """`time.monotonic()` when the process was started."""
     log: Path
 
+    def pids(self) -> list[int]:
+        """The serving process and its live descendants (the embedding model's process)."""
+        out, todo = [], [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            for children in Path(f"/proc/{pid}/task").glob("*/children"):
+                with contextlib.suppress(OSError):
+                    todo.extend(int(c) for c in children.read_text().split())
+        return out
+
     def cpu_s(self) -> float:
-        """CPU seconds (user + system) the serving process has used so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU seconds (user + system) the serving processes have used so far."""
+        total = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def rss_mb(self) -> tuple[float, float]:
-        """(now, peak) resident memory of the serving process, MB."""
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        kb = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines()
-              if line.startswith(("VmRSS:", "VmHWM:"))}
-        return kb["VmRSS"] / 1024, kb["VmHWM"] / 1024
+        """(now, peak) resident memory of the serving processes together, MB: the page's and
+        its model's, which is what the machine has to hold."""
+        now = peak = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                status = Path(f"/proc/{pid}/status").read_text()
+                kb = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines()
+                      if line.startswith(("VmRSS:", "VmHWM:"))}
+                now, peak = now + kb["VmRSS"], peak + kb["VmHWM"]
+        return now / 1024, peak / 1024
 
 
 @contextlib.contextmanager

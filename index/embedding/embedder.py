@@ -100,16 +100,33 @@ class Embedder:
         return _unit_rows(out)
 
     def embed_query(self, text: str) -> np.ndarray:
+        """On one intra-op thread: a question's ~20 tokens gain nothing from a second one and
+        lose a lot when the cores are shared (measured on this 2-core machine while others ran
+        tests: 19 ms on one thread, 260 ms on two). torch's thread count is per calling thread,
+        so documents embedded in another thread keep all of them. Here rather than in the
+        caller, so that a process whose model runs elsewhere (`EmbeddingWorker`) never imports
+        torch."""
+        import torch
+
         if self.prepare is not None:
             text = self.prepare(text)
-        vector = self.model.encode_query(
-            text,
-            prompt=self.query_prompt,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            vector = self.model.encode_query(
+                text,
+                prompt=self.query_prompt,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        finally:
+            torch.set_num_threads(before)
         return _unit_rows(np.asarray(vector, dtype=np.float32).reshape(1, -1))[0]
+
+
+    def close(self) -> None:
+        """Nothing to release in process (`EmbeddingWorker.close` stops its child)."""
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:

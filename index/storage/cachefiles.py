@@ -100,7 +100,11 @@ def load_bundle(
             path = folder / f"{name}.npy"
             if path.stat().st_size != info["bytes"] or _file_sha256(path) != info["sha256"]:
                 raise CacheMiss(f"{path.name}: checksum mismatch")
-            arrays[name] = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+            array = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+            # A plain ndarray over the same mapped pages: every slice of an np.memmap runs its
+            # Python-level __array_finalize__, which was the page's largest CPU item under load
+            # (a question slices the word index once per candidate sentence).
+            arrays[name] = array.view(np.ndarray) if mmap else array
         return arrays, sidecar
     except CacheMiss:
         raise

@@ -29,7 +29,8 @@ def test_scale_bench_measures_every_size(tmp_path: Path, models_dir: Path, expor
         assert row["first_answer_found"], "the page's first answer is an answer"
         assert row["fresh_s"] is not None, "a letter ingested by another process became answerable"
         for key in ("ingest_chunks_per_s", "ingest_vs_empty", "first_answer_s", "serve_rss_mb", "disk_mb",
-                    "ask_p50_ms", "ask_p95_ms", "ask_first_ms", "cache_update_s"):
+                    "ask_p50_ms", "ask_p95_ms", "ask_first_ms", "cache_update_s", "empty_chunks_per_s",
+                    "ingest_rest_ms_per_chunk", "empty_rest_ms_per_chunk"):
             assert math.isfinite(row[key]) and row[key] > 0, key
         for stage in STAGES:
             assert row[f"{stage}_p95_ms"] >= row[f"{stage}_p50_ms"] >= 0

@@ -48,3 +48,14 @@ def test_bigrams_are_switchable(
     assert "bi:基站" in bigram_tokenizer("建设5G基站")
     assert not any(t.startswith("bi:") for t in tokenizer("建设5G基站"))
     assert tokenizer.signature != bigram_tokenizer.signature
+
+
+def test_memoised_results_are_the_uncached_ones_and_callers_cannot_spoil_them(tokenizer: ChineseTokenizer) -> None:
+    word = "产业布局"
+    first = tokenizer.subwords(word)
+    assert first == list(tokenizer._subwords_uncached(word)) and "产业" in first
+    first.append("被调用方改了")
+    assert tokenizer.subwords(word) == list(tokenizer._subwords_uncached(word)), "each call gets its own list"
+    for text in ("ＡＢＣ產業佈局", "x" * 5000 + "產業"):  # a short text is memoised, a letter-length one is not
+        assert tokenizer.normalize(text) == tokenizer._normalize_uncached(text)
+        assert tokenizer.normalize(text) == tokenizer.normalize(text)
