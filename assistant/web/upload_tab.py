@@ -48,7 +48,7 @@ def safe_name(name: str) -> str:
     stem, dot, suffix = name.rpartition(".")
     if not dot:
         stem, suffix = name, ""
-    stem = stem[:100].strip() or "upload"
+    stem = stem[:100].strip(" .") or "upload"  # never "." or ".." (`'. ..'` left one)
     suffix = suffix[:16]
     while len(stem.encode("utf-8")) > 200:  # file systems allow 255 bytes, not characters
         stem = stem[:-1]

@@ -15,7 +15,7 @@ from assistant.service import ReplyQA
 from assistant.web.upload_tab import safe_name, save_uploads
 
 HOSTILE_NAMES = ["../../etc/passwd.txt", "..\\..\\windows\\win.ini.txt", "/abs/path/x.txt", "a/../../b.txt",
-                 "....//....//c.txt", "\x00evil.txt", "%2e%2e%2fd.txt", "~/.bashrc.txt", "..", ".", "CON.txt",
+                 "....//....//c.txt", "\x00evil.txt", "%2e%2e%2fd.txt", "~/.bashrc.txt", "..", ".", ". ..", "CON.txt",
                  "名" * 300 + ".txt"]
 
 
