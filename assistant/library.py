@@ -289,6 +289,10 @@ class Library:
         finally:
             self._building.release()
 
+    @property
+    def has_snapshot(self) -> bool:
+        return self._snapshot is not None
+
     def records(self) -> list[LetterRecord]:
         """The committed letters' lean records in id order, as of the last change seen."""
         return sorted(self.store.records().values(), key=lambda r: r.id)

@@ -112,8 +112,10 @@ class ReplyQA:
 
     def _caught_up(self) -> None:
         """Read-your-writes: what this process just wrote is what its next read shows, even
-        while the background watcher is rebuilding the snapshot."""
-        self.library.snapshot(wait=True)
+        while the background watcher is rebuilding the snapshot. A process that has read
+        nothing yet (a one-off `replyqa ingest`) builds nothing: its first read will."""
+        if self.library.has_snapshot:
+            self.library.snapshot(wait=True)
 
     def letters(self) -> list[LetterRecord]:
         """The committed letters' lean records in id order (what other processes committed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -66,16 +67,15 @@ def _chroma_answers(host: str, port: int) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    """A real `chroma run` server for the whole session; yields (host, port)."""
+@contextlib.contextmanager
+def running_chroma(root: Path, port: int, host: str = "127.0.0.1") -> Iterator[subprocess.Popen[bytes]]:
+    """A real `chroma run` over `root / "db"` until the block ends (its log appended to
+    `root / "server.log"`, so a server restarted on the same folder keeps one log)."""
     exe = Path(sys.executable).parent / "chroma"
     if not exe.exists():
         pytest.fail(f"chroma console script not found next to {sys.executable}")
-    root = tmp_path_factory.mktemp("chroma-server")
-    host, port = "127.0.0.1", _free_port()
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    with (root / "server.log").open("wb") as log:
+    with (root / "server.log").open("ab") as log:
         proc = subprocess.Popen(
             [str(exe), "run", "--path", str(root / "db"), "--host", host, "--port", str(port)],
             stdout=log,
@@ -90,7 +90,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
                 if time.monotonic() > deadline:
                     pytest.fail(f"chroma server did not answer in {CHROMA_START_TIMEOUT:.0f} s")
                 time.sleep(0.1)
-            yield host, port
+            yield proc
         finally:
             proc.terminate()
             try:
@@ -98,6 +98,15 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """A real `chroma run` server for the whole session; yields (host, port)."""
+    root = tmp_path_factory.mktemp("chroma-server")
+    host, port = "127.0.0.1", _free_port()
+    with running_chroma(root, port, host):
+        yield host, port
 
 
 @pytest.fixture(params=["embedded", "server"])

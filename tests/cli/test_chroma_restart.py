@@ -6,13 +6,8 @@ the same port and folder."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,32 +17,10 @@ from assistant.service import ReplyQA
 from assistant.web.state import Conversation, respond
 from index.settings import Settings
 from tests.cli.test_serve_processes import letter
-from tests.conftest import _chroma_answers
+from tests.conftest import running_chroma
 
 pytestmark = pytest.mark.server
 QUESTION = "东湾镇观景栈道总投资多少？"
-
-
-@contextlib.contextmanager
-def chroma_run(root: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    exe = Path(sys.executable).parent / "chroma"
-    with (root / "server.log").open("ab") as log:
-        command = [str(exe), "run", "--path", str(root / "db"), "--host", "127.0.0.1", "--port", str(port)]
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-        try:
-            deadline = time.monotonic() + 60
-            while not _chroma_answers("127.0.0.1", port):
-                assert proc.poll() is None and time.monotonic() < deadline, "chroma run did not start"
-                time.sleep(0.1)
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def _until(check: object, timeout: float = 90.0) -> object:
@@ -73,7 +46,7 @@ def test_chroma_down_is_said_in_chinese_and_the_running_page_recovers(
     source = letter(folder, "first", "东湾镇", 1234)
     root = tmp_path / "chroma"
     root.mkdir()
-    with chroma_run(root, port) as server:
+    with running_chroma(root, port) as server:
         assert cli(settings, "ingest", str(source)).returncode == 0
         with serving(settings, tmp_path / "serve.log") as served:
             client = connect(served)
@@ -96,7 +69,7 @@ def test_chroma_down_is_said_in_chinese_and_the_running_page_recovers(
                 assert ingest.returncode == 2 and f"未能连接索引服务 {address}" in ingest.stderr
                 assert "Traceback" not in ingest.stderr
 
-                with chroma_run(root, port):
+                with running_chroma(root, port):
                     again = _until(lambda: ask(client, QUESTION))
                     assert "1234万元" in again["text"], "the running page answers again, not restarted"
                     assert served.process.poll() is None
