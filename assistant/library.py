@@ -19,13 +19,17 @@ import json
 import logging
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from assistant.columns import LetterColumns
+from assistant.lru import LRU
 from index.reading.letter import ReplyLetter
+from index.sentence_vectors import PAYLOAD_KEY as SENTENCES_KEY
+from index.sentence_vectors import SentenceVectors
 from index.settings import Settings
 from index.storage import bm25_cache
 from index.storage.bm25 import BM25Index
@@ -45,6 +49,8 @@ CHUNKS_CACHED = 16384
 WATCH_INTERVAL_S = 1.0
 """How often a watching library asks the store whether another process committed something."""
 SPECIFIC_LETTERS = 3
+_NO_SENTENCES = SentenceVectors(np.zeros((0, 2), dtype=np.int64), np.zeros((0, 0), dtype=np.float16))
+"""Cached for a letter stored without sentence vectors (the cache cannot hold None)."""
 
 
 class StaleLetter(StoreError):
@@ -54,33 +60,11 @@ class StaleLetter(StoreError):
         super().__init__(f"答复 {letter_id} 刚刚被更新或移除，请重新提问。")
 
 
-class _LRU:
-    """A small thread-safe least-recently-used map."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> Any:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: Hashable, value: Any) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
 @dataclass
 class _Caches:
-    letters: _LRU = field(default_factory=lambda: _LRU(LETTERS_CACHED))
-    chunks: _LRU = field(default_factory=lambda: _LRU(CHUNKS_CACHED))
+    letters: LRU = field(default_factory=lambda: LRU(LETTERS_CACHED))
+    sentences: LRU = field(default_factory=lambda: LRU(LETTERS_CACHED))
+    chunks: LRU = field(default_factory=lambda: LRU(CHUNKS_CACHED))
 
 
 def searchable_text(letter: ReplyLetter, tokenizer: ChineseTokenizer) -> str:
@@ -91,7 +75,11 @@ def searchable_text(letter: ReplyLetter, tokenizer: ChineseTokenizer) -> str:
 def letter_of(record: LetterRecord, *, validate: bool = True) -> ReplyLetter:
     """The parsed letter a full record (payload and text) holds. Unvalidated it is only fit for
     reading its fields (what the word index needs), not its section tree."""
-    data = json.loads(record.payload or "{}")
+    return _letter_from(record, json.loads(record.payload or "{}"), validate=validate)
+
+
+def _letter_from(record: LetterRecord, data: dict[str, Any], *, validate: bool = True) -> ReplyLetter:
+    data.pop(SENTENCES_KEY, None)
     data["text"] = record.text or ""
     data.setdefault("id", record.id)
     data.setdefault("source", record.source)
@@ -138,16 +126,39 @@ class Snapshot:
             else:
                 out[letter_id] = cached
         if missing:
-            for letter_id, full in self.store.letters_by_id(missing).items():
-                if full.version != self.records[letter_id].version:
-                    continue
-                letter = letter_of(full)
-                self.caches.letters.put((letter_id, full.version), letter)
-                out[letter_id] = letter
+            out.update(self._read_letters(missing))
             for letter_id in missing:
                 if letter_id not in out:
                     raise StaleLetter(letter_id)
         return out
+
+    def _read_letters(self, letter_ids: Sequence[str]) -> dict[str, ReplyLetter]:
+        """Read from the store those of this version, parse once, cache each letter and its
+        sentence vectors."""
+        out: dict[str, ReplyLetter] = {}
+        for letter_id, full in self.store.letters_by_id(letter_ids).items():
+            if full.version != self.records[letter_id].version:
+                continue
+            data = json.loads(full.payload or "{}")
+            found = SentenceVectors.from_json(data.get(SENTENCES_KEY))
+            letter = _letter_from(full, data)
+            self.caches.letters.put((letter_id, full.version), letter)
+            self.caches.sentences.put((letter_id, full.version), found or _NO_SENTENCES)
+            out[letter_id] = letter
+        return out
+
+    def sentence_vectors(self, letter_id: str) -> SentenceVectors | None:
+        """The stored vectors of the letter's sentences (read with the letter); None for a letter
+        ingested before sentences were embedded."""
+        record = self.records.get(letter_id)
+        if record is None:
+            return None
+        key = (letter_id, record.version)
+        found = self.caches.sentences.get(key)
+        if found is None:
+            self._read_letters([letter_id])
+            found = self.caches.sentences.get(key)
+        return None if found is None or found is _NO_SENTENCES else found
 
     @property
     def letters(self) -> Mapping[str, ReplyLetter]:

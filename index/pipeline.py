@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,14 +30,17 @@ from index.chunk import Chunk, chunk_letter
 from index.embedding.embedder import Embedder
 from index.reading.letter import ReplyLetter, parse_loaded
 from index.reading.load import SUPPORTED_SUFFIXES, LoadError, ReadLimits, load_bytes
+from index.sentence_vectors import PAYLOAD_KEY, SentenceVectors, sentence_vectors
+from index.sentences import letter_sentences
 from index.settings import Settings
 from index.storage.corrections import Correction, corrected, corrected_version, load_corrections
 from index.storage.records import LetterRecord, MetaValue, StoreError
 from index.storage.space import check_room, ensure_reserve
 from index.storage.store import ChunkStore
 
-PIPELINE_VERSION = "4"
-"""Bump when parsing or chunking changes what a letter turns into: every letter is redone."""
+PIPELINE_VERSION = "5"
+"""Bump when parsing or chunking changes what a letter turns into: every letter is redone.
+5: every sentence is embedded too (`index.sentence_vectors`)."""
 
 Status = Literal["added", "updated", "unchanged", "duplicate", "failed", "removed"]
 STATUS_ZH: dict[Status, str] = {
@@ -155,8 +159,11 @@ def letter_meta(letter: ReplyLetter) -> dict[str, MetaValue]:
     }
 
 
-def letter_record(item: Prepared) -> LetterRecord:
+def letter_record(item: Prepared, sentences: SentenceVectors | None = None) -> LetterRecord:
     letter = item.letter
+    payload = letter.model_dump(mode="json", exclude={"text"})
+    if sentences is not None:
+        payload[PAYLOAD_KEY] = sentences.to_json()
     return LetterRecord(
         id=letter.id,
         version=item.version,
@@ -169,7 +176,7 @@ def letter_record(item: Prepared) -> LetterRecord:
         n_chunks=len(item.chunks),
         content_hash=item.version,
         text_hash=text_hash(letter.text),
-        payload=letter.model_dump_json(exclude={"text"}),
+        payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
         text=letter.text,
     )
 
@@ -319,7 +326,13 @@ def _write_batch(
     batch: list[Prepared], store: ChunkStore, embedder: Embedder, on_batch: Callable[[int], None] | None = None
 ) -> None:
     chunks = [c for item in batch for c in item.chunks]
-    vectors = embedder.embed_documents([c.embed_text for c in chunks], on_batch=on_batch)
+    spans = [letter_sentences(item.letter) for item in batch]
+    sentences = [item.letter.text[a:b] for item, found in zip(batch, spans, strict=True) for a, b in found]
+    texts = [c.embed_text for c in chunks] + sentences
+    # Progress is told in chunks, whatever else is embedded with them.
+    told = _Prorated(len(chunks), len(texts), on_batch) if on_batch else None
+    embedded = embedder.embed_documents(texts, on_batch=told)
+    vectors, sentence_rows = embedded[:len(chunks)], embedded[len(chunks):]
     store.put_chunks(
         chunks, vectors, meta_by_letter={item.letter.id: letter_meta(item.letter) for item in batch}
     )
@@ -329,11 +342,30 @@ def _write_batch(
         mean = vectors[pos:pos + len(item.chunks)].mean(axis=0)
         letter_vectors.append(mean / (np.linalg.norm(mean) or 1.0))
         pos += len(item.chunks)
-    store.commit_letters([letter_record(item) for item in batch], np.stack(letter_vectors))
+    records, pos = [], 0
+    for item, found in zip(batch, spans, strict=True):
+        records.append(letter_record(item, sentence_vectors(found, sentence_rows[pos:pos + len(found)])))
+        pos += len(found)
+    store.commit_letters(records, np.stack(letter_vectors))
     for item in batch:
         if item.status == "updated":
             store.drop_stale_chunks(item.letter.id, item.version)
     store.finish_letters([(item.letter.id, item.version) for item in batch])
+
+
+class _Prorated:
+    """An embedding callback told texts, passing on chunks (rounded, never past the total)."""
+
+    def __init__(self, chunks: int, texts: int, tell: Callable[[int], None]) -> None:
+        self.chunks, self.texts, self.tell = chunks, max(1, texts), tell
+        self.done = self.passed = 0
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        due = min(self.chunks, self.chunks * self.done // self.texts)
+        if due > self.passed:
+            self.tell(due - self.passed)
+            self.passed = due
 
 
 def write_letter(
