@@ -28,7 +28,7 @@ import numpy as np
 from index.chunk import Chunk, chunk_letter
 from index.embedding.embedder import Embedder
 from index.reading.letter import ReplyLetter, parse_loaded
-from index.reading.load import SUPPORTED_SUFFIXES, LoadError, ReadLimits, load_bytes
+from index.reading.load import SUPPORTED_SUFFIXES, LoadError, ReadLimits, load_bytes, read_limited
 from index.settings import Settings
 from index.storage.corrections import Correction, corrected, corrected_version, load_corrections
 from index.storage.records import LetterRecord, MetaValue, StoreError
@@ -88,13 +88,14 @@ it is unchanged or failed): a progress display knows the work ahead before it is
 def discover(paths: Sequence[Path]) -> list[Path]:
     """Files named on the command line as they are; folders searched for letters, recursively:
     every suffix some loader reads (old Word, WPS, OFD, scans and photos included), so that a file
-    which cannot be read is reported as failed with its reason rather than passed over unseen."""
+    which cannot be read is reported as failed with its reason rather than passed over unseen —
+    a FIFO, a device or a dangling link with a letter's name too."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
             found.extend(
                 p for p in sorted(path.rglob("*"))
-                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
+                if not p.is_dir() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
             )
         else:
             found.append(path)
@@ -291,16 +292,17 @@ class _Firsts:
 def _prepare(
     path: Path, settings: Settings, ids: _IdAllocator, corrections: dict[str, Correction]
 ) -> Prepared | FileResult:
+    limits = ReadLimits.from_settings(settings)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return FileResult(str(path), "failed", reason=f"无法读取文件（{exc.strerror or exc}）")
+        data = read_limited(path, limits)
+    except LoadError as exc:
+        return FileResult(str(path), "failed", reason=exc.reason)
     letter_id, existing = ids.id_for(path)
     version = corrected_version(content_version(data, settings), corrections.get(letter_id), str(path.resolve()))
     if existing is not None and existing.version == version:
         return FileResult(str(path), "unchanged", letter_id, existing.n_chunks)
     try:
-        loaded = load_bytes(data, path, ReadLimits.from_settings(settings))
+        loaded = load_bytes(data, path, limits)
         letter = corrected(parse_loaded(loaded, source=str(path.resolve()), letter_id=letter_id),
                            corrections.get(letter_id))
     except LoadError as exc:

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,10 +16,10 @@ SAMPLES = ROOT / "samples" / "letters"
 BROKEN = ROOT / "samples" / "broken"
 
 
-def _ingest(data: Path, models: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _ingest(data: Path, models: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "REPLYQA_DATA_DIR": str(data), "REPLYQA_MODELS_DIR": str(models)}
     return subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600, check=False)
+                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def test_partial_failure_has_its_own_exit_status_and_a_json_report(tmp_path: Path, export_dir: Path) -> None:
@@ -55,6 +56,29 @@ def test_partial_failure_has_its_own_exit_status_and_a_json_report(tmp_path: Pat
     nothing = _ingest(data, models, str(folder / "broken.docx"))
     assert nothing.returncode == 1
     assert "✗" in nothing.stdout and "broken.docx" in nothing.stdout
+
+
+def test_a_fifo_and_a_huge_sparse_file_in_a_folder_are_refused_unread_and_the_rest_is_ingested(
+    tmp_path: Path, export_dir: Path
+) -> None:
+    """`ingest`'s own read (not `parse`'s): refused from the file's stat, never opened for a
+    read that would block (the FIFO) or run to 64 GB (the sparse file). A hang would be the
+    timeout, not a stuck suite."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "qh-jt-2023-058.txt", folder / "a-good.txt")
+    os.mkfifo(folder / "b-管道.txt")
+    with (folder / "c-稀疏.txt").open("wb") as handle:
+        handle.truncate(64 * 1024**3)
+    start = time.monotonic()
+    result = _ingest(tmp_path / "data", export_dir.parent, str(folder), "--json", timeout=300)
+    assert result.returncode == 3, result.stderr
+    by_name = {Path(f["path"]).name: f for f in json.loads(result.stdout)["files"]}
+    assert by_name["a-good.txt"]["status"] == "added"
+    assert by_name["b-管道.txt"]["status"] == "failed" and "不是普通文件" in by_name["b-管道.txt"]["reason"]
+    assert by_name["c-稀疏.txt"]["status"] == "failed"
+    assert "超过上限 50.0 MB" in by_name["c-稀疏.txt"]["reason"]
+    assert time.monotonic() - start < 240
 
 
 def test_help_documents_the_exit_statuses() -> None:
