@@ -1,14 +1,17 @@
-"""`bench scale` and `bench load` at a small size: every figure there, of the right kind, from
-real `replyqa serve` processes. Shape, not speed: no figure is compared with a time."""
+"""`bench scale`, `bench load` and `bench recovery` at a small size: every figure there, of the
+right kind, from real `replyqa serve` processes (and a real `chroma run` server, stopped and
+started again). Shape, not speed: no figure is compared with a time."""
 
 from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 from assistant.cli.parser import build_parser
 from assistant.evaluation.load import bench_load, conversations
+from assistant.evaluation.recovery import bench_recovery, recovery_summary
 from assistant.evaluation.scale import STAGES, bench_scale, scale_chart, scale_table
 from index.settings import Settings
 
@@ -58,6 +61,22 @@ def test_load_bench_asks_at_once_and_gets_the_answers_given_alone(
     assert figures["endpoint"].startswith("/ask")
 
 
+def test_recovery_bench_stops_and_restarts_the_server_under_a_running_page(
+    tmp_path: Path, models_dir: Path, export_dir: Path
+) -> None:
+    corpus = tmp_path / "letters"
+    corpus.mkdir()
+    shutil.copy(SAMPLES / "qh-jt-2023-058.txt", corpus)
+    settings = Settings(data_dir=tmp_path / "data", models_dir=models_dir, chroma_host=None)
+    figures = bench_recovery(settings, corpus=corpus, questions=QUESTIONS, trials=1, work=tmp_path / "work",
+                             progress=lambda _: None)
+    assert figures["question"] == "2022年青河市农村公路建设完成了多少投资？"
+    [trial] = figures["trials"]
+    assert trial["server_listening_s"] > 0 and trial["recovered_s"] > 0 and trial["failed_asks"] >= 0
+    assert figures["median_recovered_s"] == trial["recovered_s"] and figures["median_ask_s"] > 0
+    assert "次重启" in recovery_summary(figures)
+
+
 def test_conversations_end_in_a_follow_up_after_the_questions_it_follows() -> None:
     items = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
     plans = conversations(items, users=4, turns=5)
@@ -71,8 +90,10 @@ def test_conversations_end_in_a_follow_up_after_the_questions_it_follows() -> No
         assert all(turn.history == tuple(t.question for t in plan[:n]) for n, turn in enumerate(plan))
 
 
-def test_the_command_line_knows_both_benches() -> None:
+def test_the_command_line_knows_the_benches() -> None:
     args = build_parser().parse_args(["bench", "scale", "--sizes", "1000,10_000", "--chart", "x.png"])
     assert args.what == "scale" and args.sizes == "1000,10_000" and args.chart == "x.png"
     args = build_parser().parse_args(["bench", "load", "--users", "1,20", "--pause", "0,5"])
     assert args.what == "load" and args.users == "1,20" and args.pause == "0,5"
+    args = build_parser().parse_args(["bench", "recovery", "--rounds", "5", "--down", "20"])
+    assert args.what == "recovery" and args.rounds == 5 and args.down == 20.0
