@@ -7,9 +7,11 @@ version, and only then is its record committed and the old chunks dropped (see
 one. A file whose cleaned text is that of a letter already indexed (from another file that still
 exists) or read earlier in the same run is reported as a duplicate and not indexed; nothing
 remembers it, so once the first file's letter is removed, the next ingest of the second file
-indexes it. Chunks of many letters are embedded and written together: a window of several hundred
-chunks is sorted by length before it is cut into model batches (short with short pads little)
-and written with one batch of Chroma calls, which keeps ingest close to the model's own speed.
+indexes it; a letter whose file is gone is replaced by the file now holding its text
+(`index.duplicates` says which letter is the original of a text). Chunks of many letters are
+embedded and written together: a window of several hundred chunks is sorted by length before it
+is cut into model batches (short with short pads little) and written with one batch of Chroma
+calls, which keeps ingest close to the model's own speed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import contextlib
 import fcntl
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -26,6 +28,7 @@ from typing import Literal
 import numpy as np
 
 from index.chunk import Chunk, chunk_letter
+from index.duplicates import Letter, Originals, legacy_hashes, text_hash
 from index.embedding.embedder import Embedder
 from index.reading.letter import ReplyLetter, parse_loaded
 from index.reading.load import SUPPORTED_SUFFIXES, LoadError, ReadLimits, load_bytes, read_limited
@@ -109,12 +112,6 @@ def discover(paths: Sequence[Path]) -> list[Path]:
     return unique
 
 
-def text_hash(text: str) -> str:
-    """What makes two files the same letter: their cleaned text, whatever the files' names,
-    formats or bytes (a .docx re-saved, or exported again as .txt, is still the same letter)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
-
-
 def content_version(data: bytes, settings: Settings) -> str:
     recipe = (
         f"{PIPELINE_VERSION}|{settings.chunk_max_chars}|{settings.chunk_overlap_chars}|{settings.embed_simplified}|"
@@ -145,6 +142,8 @@ class Prepared:
     version: str
     chunks: list[Chunk]
     status: Status
+    replaces: list[Letter] = field(default_factory=list)
+    """Letters with the same text whose files are gone: removed once this one is committed."""
 
 
 def letter_meta(letter: ReplyLetter) -> dict[str, MetaValue]:
@@ -214,10 +213,12 @@ def ingest(
         if rebuild:
             store.reset()
         store.collect_garbage()
-        ids = _IdAllocator(list(store.records().values()))
-        firsts = _Firsts(store.records().values())
+        records = list(store.records().values())
+        ids = _IdAllocator(records)
+        originals = Originals(records, legacy_hashes(store, records))
         corrections = load_corrections(store)
         pending: list[Prepared] = []
+        replaced: list[FileResult] = []  # reported after the files, like a prune
 
         def tell() -> None:
             if progress:
@@ -241,6 +242,7 @@ def ingest(
                     report.results.append(
                         FileResult(str(item.path), item.status, item.letter.id, len(item.chunks))
                     )
+                    replaced.extend(_replace(item.replaces, item.letter.id, item.path, store))
                 report.embedded_chunks += sum(len(item.chunks) for item in pending)
                 pending.clear()
                 tell()
@@ -248,7 +250,9 @@ def ingest(
         for path in discover(paths):
             item = _prepare(path, settings, ids, corrections)
             if isinstance(item, Prepared):
-                item = firsts.check(item, store)
+                item = _check_read(item, originals, store)
+            elif item.status == "unchanged":
+                item = _check_unchanged(item, path, originals, store, replaced)
             if on_read:
                 on_read(path, 0 if isinstance(item, FileResult) else len(item.chunks))
             if isinstance(item, FileResult):
@@ -259,34 +263,59 @@ def ingest(
             if sum(len(p.chunks) for p in pending) >= settings.ingest_window_chunks:
                 flush()
         flush()
+        report.results.extend(replaced)
         if prune:
             report.results.extend(prune_missing(store))
     report.seconds = time.perf_counter() - start
     return report
 
 
-class _Firsts:
-    """The first file each cleaned text was indexed from: committed letters whose source file
-    still exists (a letter whose file is gone is no one's original: its renamed file must be
-    indexed, or `--prune` would lose the letter), then the files of this run as they are read."""
+def _check_read(item: Prepared, originals: Originals, store: ChunkStore) -> Prepared | FileResult:
+    """A file read anew: indexed, or a duplicate of the original of its text."""
+    digest = text_hash(item.letter.text)
+    first = originals.original(digest, item.letter.id)
+    if first is None:
+        item.replaces = originals.claim(digest, item.letter.id, str(item.path.resolve()))
+        return item
+    reason = _duplicate_reason(first, item.path)
+    if item.status == "updated":  # this file held another letter before: that one is gone from it
+        store.remove_letter(item.letter.id)
+        reason += f"；此前由该文件导入的答复 {item.letter.id} 已移除"
+    return FileResult(str(item.path), "duplicate", first[0], reason=reason)
 
-    def __init__(self, records: Iterable[LetterRecord]) -> None:
-        self.by_hash: dict[str, tuple[str, str]] = {
-            r.text_hash: (r.id, r.source) for r in records if r.text_hash and Path(r.source).exists()
-        }
 
-    def check(self, item: Prepared, store: ChunkStore) -> Prepared | FileResult:
-        digest = text_hash(item.letter.text)
-        first = self.by_hash.get(digest)
-        if first is None or first[0] == item.letter.id:
-            self.by_hash[digest] = (item.letter.id, str(item.path.resolve()))
-            return item
-        first_id, first_source = first
-        reason = f"与 {first_source} 内容相同（已作为答复 {first_id} 导入），{item.path} 未重复导入"
-        if item.status == "updated":  # this file held another letter before: that one is gone from it
-            store.remove_letter(item.letter.id)
-            reason += f"；此前由该文件导入的答复 {item.letter.id} 已移除"
-        return FileResult(str(item.path), "duplicate", first_id, reason=reason)
+def _check_unchanged(
+    result: FileResult, path: Path, originals: Originals, store: ChunkStore, replaced: list[FileResult]
+) -> FileResult:
+    """A file whose letter is committed as it is: still a duplicate if another letter is the
+    original of its text (two indexed before duplicates were checked, or the original's file
+    moved back), and the original of letters with its text whose files are gone."""
+    assert result.letter_id is not None
+    digest = originals.hash_of(result.letter_id)
+    if digest is None:
+        return result
+    first = originals.original(digest, result.letter_id)
+    if first is not None:
+        store.remove_letter(result.letter_id)
+        reason = f"{_duplicate_reason(first, path)}；此前由该文件导入的答复 {result.letter_id} 已移除"
+        return FileResult(str(path), "duplicate", first[0], reason=reason)
+    replaced.extend(_replace(originals.claim(digest, result.letter_id, str(path.resolve())), result.letter_id,
+                             path, store))
+    return result
+
+
+def _duplicate_reason(first: Letter, path: Path) -> str:
+    return f"与 {first[1]} 内容相同（已作为答复 {first[0]} 导入），{path} 未重复导入"
+
+
+def _replace(orphans: list[Letter], letter_id: str, path: Path, store: ChunkStore) -> list[FileResult]:
+    """Remove the letters whose files are gone and whose text `letter_id` (committed) now holds."""
+    out = []
+    for orphan_id, source in orphans:
+        if store.remove_letter(orphan_id):
+            out.append(FileResult(source, "removed", orphan_id,
+                                  reason=f"源文件已不存在；内容与 {path} 相同，已由答复 {letter_id} 取代"))
+    return out
 
 
 def _prepare(
