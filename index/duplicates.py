@@ -8,7 +8,7 @@ now holds its text takes its place once that file's letter is committed, so a re
 file is neither lost (with `--prune`) nor listed twice (without it).
 
 Records written before text hashes were stored get theirs from their stored text when an ingest
-starts (`legacy_hashes`, once per ingest until they are next written), so that duplicates
+starts (`legacy_hashes`, once: the hash is then stored in the record), so that duplicates
 indexed back then are found too, as their files come up again.
 """
 
@@ -32,13 +32,16 @@ def text_hash(text: str) -> str:
 
 
 def legacy_hashes(store: ChunkStore, records: Iterable[LetterRecord]) -> dict[str, str]:
-    """Letter id → text hash for the records that carry none, from their stored text."""
+    """Letter id → text hash for the records that carry none, from their stored text, which is
+    then stored with them (the caller holds the ingest lock)."""
     missing = [r.id for r in records if not r.text_hash]
     out: dict[str, str] = {}
     step = max(1, store.max_batch_size)
     for lo in range(0, len(missing), step):
         for letter_id, full in store.letters_by_id(missing[lo : lo + step]).items():
             out[letter_id] = text_hash(full.text or "")
+    if out:
+        store.add_text_hashes(out)
     return out
 
 

@@ -144,3 +144,5 @@ def test_duplicates_indexed_before_the_check_are_removed_when_their_files_come_u
         assert (again.count("unchanged"), again.count("duplicate")) == (1, 1)
     finally:
         app.close()
+    with _open(settings, embedder) as store:
+        assert [bool(r.text_hash) for r in store.letters()] == [True], "found once: now stored with the record"
