@@ -49,7 +49,9 @@ def _first_question(questions: Path) -> str:
     raise ValueError(f"{questions} 中没有可用的问题")
 
 
-def _trial(root: Path, port: int, client: Any, question: str, expected: dict[str, Any]) -> dict[str, Any]:
+def restart_and_time(root: Path, port: int, client: Any, question: str, expected: dict[str, Any]) -> dict[str, Any]:
+    """Start the stopped server again and time the page's recovery (see the module); the
+    figures, and the new server's process under "proc" for the caller to stop."""
     began = time.monotonic()
     proc = start_chroma(root, port, HOST)
     while not listening(HOST, port):
@@ -120,7 +122,7 @@ def bench_recovery(
                     if "未能连接索引服务" not in str(exc):
                         raise
                 time.sleep(down_s)
-                row = _trial(root, port, client, question, expected)
+                row = restart_and_time(root, port, client, question, expected)
                 proc = row.pop("proc")
                 rows.append(row)
                 progress(f"第 {n + 1} 次：服务器 {row['server_listening_s']:.2f} 秒后开始监听，其后 "

@@ -1,17 +1,16 @@
-"""`bench scale`, `bench load` and `bench recovery` at a small size: every figure there, of the
-right kind, from real `replyqa serve` processes (and a real `chroma run` server, stopped and
-started again). Shape, not speed: no figure is compared with a time."""
+"""`bench scale` and `bench load` at a small size: every figure there, of the right kind, from
+real `replyqa serve` processes. Shape, not speed: no figure is compared with a time. (`bench
+recovery` times the page through `restart_and_time`, which `tests/cli/test_chroma_restart.py`
+runs.)"""
 
 from __future__ import annotations
 
 import json
 import math
-import shutil
 from pathlib import Path
 
 from assistant.cli.parser import build_parser
 from assistant.evaluation.load import bench_load, conversations
-from assistant.evaluation.recovery import bench_recovery, recovery_summary
 from assistant.evaluation.scale import STAGES, bench_scale, scale_chart, scale_table
 from index.settings import Settings
 
@@ -59,22 +58,6 @@ def test_load_bench_asks_at_once_and_gets_the_answers_given_alone(
         assert r["questions"] == r["users"] * 3
         assert r["questions_per_s"] > 0 and r["p95_ms"] >= r["p50_ms"] > 0
     assert figures["endpoint"].startswith("/ask")
-
-
-def test_recovery_bench_stops_and_restarts_the_server_under_a_running_page(
-    tmp_path: Path, models_dir: Path, export_dir: Path
-) -> None:
-    corpus = tmp_path / "letters"
-    corpus.mkdir()
-    shutil.copy(SAMPLES / "qh-jt-2023-058.txt", corpus)
-    settings = Settings(data_dir=tmp_path / "data", models_dir=models_dir, chroma_host=None)
-    figures = bench_recovery(settings, corpus=corpus, questions=QUESTIONS, trials=1, work=tmp_path / "work",
-                             progress=lambda _: None)
-    assert figures["question"] == "2022年青河市农村公路建设完成了多少投资？"
-    [trial] = figures["trials"]
-    assert trial["server_listening_s"] > 0 and trial["recovered_s"] > 0 and trial["failed_asks"] >= 0
-    assert figures["median_recovered_s"] == trial["recovered_s"] and figures["median_ask_s"] > 0
-    assert "次重启" in recovery_summary(figures)
 
 
 def test_conversations_end_in_a_follow_up_after_the_questions_it_follows() -> None:
