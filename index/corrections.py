@@ -20,7 +20,7 @@ from index.embedding.embedder import Embedder
 from index.pipeline import FileResult, content_version, ingest_lock, write_letter
 from index.reading.dates import parse_date
 from index.reading.letter import ReplyLetter, parse_loaded
-from index.reading.load import LoadError, ReadLimits, load_bytes
+from index.reading.load import LoadError, ReadLimits, load_bytes, read_limited
 from index.settings import Settings
 from index.storage.corrections import (
     CORRECTABLE,
@@ -64,8 +64,9 @@ def _parsed(record: LetterRecord, settings: Settings, store: ChunkStore) -> tupl
     correction taken back out) and its stored version."""
     path = Path(record.source)
     try:
-        data = path.read_bytes()
-        loaded = load_bytes(data, path, ReadLimits.from_settings(settings))
+        limits = ReadLimits.from_settings(settings)
+        data = read_limited(path, limits)
+        loaded = load_bytes(data, path, limits)
         letter = parse_loaded(loaded, source=record.source, letter_id=record.id)
         return letter, content_version(data, settings)
     except (OSError, LoadError):

@@ -7,9 +7,11 @@ version, and only then is its record committed and the old chunks dropped (see
 one. A file whose cleaned text is that of a letter already indexed (from another file that still
 exists) or read earlier in the same run is reported as a duplicate and not indexed; nothing
 remembers it, so once the first file's letter is removed, the next ingest of the second file
-indexes it. Chunks of many letters are embedded and written together: a window of several hundred
-chunks is sorted by length before it is cut into model batches (short with short pads little)
-and written with one batch of Chroma calls, which keeps ingest close to the model's own speed.
+indexes it; a letter whose file is gone is replaced by the file now holding its text
+(`index.duplicates` says which letter is the original of a text). Chunks of many letters are
+embedded and written together: a window of several hundred chunks is sorted by length before it
+is cut into model batches (short with short pads little) and written with one batch of Chroma
+calls, which keeps ingest close to the model's own speed.
 """
 
 from __future__ import annotations
@@ -17,24 +19,20 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-import numpy as np
-
-from index.chunk import Chunk, chunk_letter
+from index.batch import Prepared, Status, write_batch
+from index.chunk import chunk_letter
+from index.duplicates import Letter, Originals, legacy_hashes, text_hash
 from index.embedding.embedder import Embedder
 from index.reading.letter import ReplyLetter, parse_loaded
-from index.reading.load import SUPPORTED_SUFFIXES, LoadError, ReadLimits, load_bytes
-from index.sentence_vectors import PAYLOAD_KEY, SentenceVectors, sentence_vectors
-from index.sentences import letter_sentences
+from index.reading.load import SUPPORTED_SUFFIXES, LoadError, ReadLimits, load_bytes, read_limited
 from index.settings import Settings
 from index.storage.corrections import Correction, corrected, corrected_version, load_corrections
-from index.storage.records import LetterRecord, MetaValue, StoreError
+from index.storage.records import LetterRecord, StoreError
 from index.storage.space import check_room, ensure_reserve
 from index.storage.store import ChunkStore
 
@@ -42,7 +40,6 @@ PIPELINE_VERSION = "5"
 """Bump when parsing or chunking changes what a letter turns into: every letter is redone.
 5: every sentence is embedded too (`index.sentence_vectors`)."""
 
-Status = Literal["added", "updated", "unchanged", "duplicate", "failed", "removed"]
 STATUS_ZH: dict[Status, str] = {
     "added": "新增", "updated": "更新", "unchanged": "未变", "duplicate": "重复", "failed": "失败", "removed": "移除",
 }
@@ -92,13 +89,14 @@ it is unchanged or failed): a progress display knows the work ahead before it is
 def discover(paths: Sequence[Path]) -> list[Path]:
     """Files named on the command line as they are; folders searched for letters, recursively:
     every suffix some loader reads (old Word, WPS, OFD, scans and photos included), so that a file
-    which cannot be read is reported as failed with its reason rather than passed over unseen."""
+    which cannot be read is reported as failed with its reason rather than passed over unseen —
+    a FIFO, a device or a dangling link with a letter's name too."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
             found.extend(
                 p for p in sorted(path.rglob("*"))
-                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
+                if not p.is_dir() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
             )
         else:
             found.append(path)
@@ -110,12 +108,6 @@ def discover(paths: Sequence[Path]) -> list[Path]:
             seen.add(key)
             unique.append(p)
     return unique
-
-
-def text_hash(text: str) -> str:
-    """What makes two files the same letter: their cleaned text, whatever the files' names,
-    formats or bytes (a .docx re-saved, or exported again as .txt, is still the same letter)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
 def content_version(data: bytes, settings: Settings) -> str:
@@ -139,46 +131,6 @@ def ingest_lock(settings: Settings) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-@dataclass
-class Prepared:
-    path: Path
-    letter: ReplyLetter
-    version: str
-    chunks: list[Chunk]
-    status: Status
-
-
-def letter_meta(letter: ReplyLetter) -> dict[str, MetaValue]:
-    return {
-        "issuer": letter.issuer or "",
-        "year": letter.year or -1,
-        "channel": letter.channel,
-        "date": letter.date or "",
-    }
-
-
-def letter_record(item: Prepared, sentences: SentenceVectors | None = None) -> LetterRecord:
-    letter = item.letter
-    payload = letter.model_dump(mode="json", exclude={"text"})
-    if sentences is not None:
-        payload[PAYLOAD_KEY] = sentences.to_json()
-    return LetterRecord(
-        id=letter.id,
-        version=item.version,
-        source=str(item.path.resolve()),
-        title=letter.display_title,
-        issuer=letter.issuer or "",
-        date=letter.date or "",
-        year=letter.year or -1,
-        channel=letter.channel,
-        n_chunks=len(item.chunks),
-        content_hash=item.version,
-        text_hash=text_hash(letter.text),
-        payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-        text=letter.text,
-    )
 
 
 class _IdAllocator:
@@ -220,10 +172,12 @@ def ingest(
         if rebuild:
             store.reset()
         store.collect_garbage()
-        ids = _IdAllocator(list(store.records().values()))
-        firsts = _Firsts(store.records().values())
+        records = list(store.records().values())
+        ids = _IdAllocator(records)
+        originals = Originals(records, legacy_hashes(store, records))
         corrections = load_corrections(store)
         pending: list[Prepared] = []
+        replaced: list[FileResult] = []  # reported after the files, like a prune
 
         def tell() -> None:
             if progress:
@@ -241,12 +195,13 @@ def ingest(
             nonlocal embedded_in_flight
             if pending:
                 check_room(settings, sum(len(item.chunks) for item in pending))
-                _write_batch(pending, store, embedder, on_batch)
+                write_batch(pending, store, embedder, on_batch)
                 embedded_in_flight = 0
                 for item in pending:
                     report.results.append(
                         FileResult(str(item.path), item.status, item.letter.id, len(item.chunks))
                     )
+                    replaced.extend(_replace(item.replaces, item.letter.id, item.path, store))
                 report.embedded_chunks += sum(len(item.chunks) for item in pending)
                 pending.clear()
                 tell()
@@ -254,7 +209,9 @@ def ingest(
         for path in discover(paths):
             item = _prepare(path, settings, ids, corrections)
             if isinstance(item, Prepared):
-                item = firsts.check(item, store)
+                item = _check_read(item, originals, store)
+            elif item.status == "unchanged":
+                item = _check_unchanged(item, path, originals, store, replaced)
             if on_read:
                 on_read(path, 0 if isinstance(item, FileResult) else len(item.chunks))
             if isinstance(item, FileResult):
@@ -265,49 +222,75 @@ def ingest(
             if sum(len(p.chunks) for p in pending) >= settings.ingest_window_chunks:
                 flush()
         flush()
+        report.results.extend(replaced)
         if prune:
             report.results.extend(prune_missing(store))
     report.seconds = time.perf_counter() - start
     return report
 
 
-class _Firsts:
-    """The first file each cleaned text was indexed from: committed letters whose source file
-    still exists (a letter whose file is gone is no one's original: its renamed file must be
-    indexed, or `--prune` would lose the letter), then the files of this run as they are read."""
+def _check_read(item: Prepared, originals: Originals, store: ChunkStore) -> Prepared | FileResult:
+    """A file read anew: indexed, or a duplicate of the original of its text."""
+    digest = text_hash(item.letter.text)
+    first = originals.original(digest, item.letter.id)
+    if first is None:
+        item.replaces = originals.claim(digest, item.letter.id, str(item.path.resolve()))
+        return item
+    reason = _duplicate_reason(first, item.path)
+    if item.status == "updated":  # this file held another letter before: that one is gone from it
+        store.remove_letter(item.letter.id)
+        reason += f"；此前由该文件导入的答复 {item.letter.id} 已移除"
+    return FileResult(str(item.path), "duplicate", first[0], reason=reason)
 
-    def __init__(self, records: Iterable[LetterRecord]) -> None:
-        self.by_hash: dict[str, tuple[str, str]] = {
-            r.text_hash: (r.id, r.source) for r in records if r.text_hash and Path(r.source).exists()
-        }
 
-    def check(self, item: Prepared, store: ChunkStore) -> Prepared | FileResult:
-        digest = text_hash(item.letter.text)
-        first = self.by_hash.get(digest)
-        if first is None or first[0] == item.letter.id:
-            self.by_hash[digest] = (item.letter.id, str(item.path.resolve()))
-            return item
-        first_id, first_source = first
-        reason = f"与 {first_source} 内容相同（已作为答复 {first_id} 导入），{item.path} 未重复导入"
-        if item.status == "updated":  # this file held another letter before: that one is gone from it
-            store.remove_letter(item.letter.id)
-            reason += f"；此前由该文件导入的答复 {item.letter.id} 已移除"
-        return FileResult(str(item.path), "duplicate", first_id, reason=reason)
+def _check_unchanged(
+    result: FileResult, path: Path, originals: Originals, store: ChunkStore, replaced: list[FileResult]
+) -> FileResult:
+    """A file whose letter is committed as it is: still a duplicate if another letter is the
+    original of its text (two indexed before duplicates were checked, or the original's file
+    moved back), and the original of letters with its text whose files are gone."""
+    assert result.letter_id is not None
+    digest = originals.hash_of(result.letter_id)
+    if digest is None:
+        return result
+    first = originals.original(digest, result.letter_id)
+    if first is not None:
+        store.remove_letter(result.letter_id)
+        reason = f"{_duplicate_reason(first, path)}；此前由该文件导入的答复 {result.letter_id} 已移除"
+        return FileResult(str(path), "duplicate", first[0], reason=reason)
+    replaced.extend(_replace(originals.claim(digest, result.letter_id, str(path.resolve())), result.letter_id,
+                             path, store))
+    return result
+
+
+def _duplicate_reason(first: Letter, path: Path) -> str:
+    return f"与 {first[1]} 内容相同（已作为答复 {first[0]} 导入），{path} 未重复导入"
+
+
+def _replace(orphans: list[Letter], letter_id: str, path: Path, store: ChunkStore) -> list[FileResult]:
+    """Remove the letters whose files are gone and whose text `letter_id` (committed) now holds."""
+    out = []
+    for orphan_id, source in orphans:
+        if store.remove_letter(orphan_id):
+            out.append(FileResult(source, "removed", orphan_id,
+                                  reason=f"源文件已不存在；内容与 {path} 相同，已由答复 {letter_id} 取代"))
+    return out
 
 
 def _prepare(
     path: Path, settings: Settings, ids: _IdAllocator, corrections: dict[str, Correction]
 ) -> Prepared | FileResult:
+    limits = ReadLimits.from_settings(settings)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return FileResult(str(path), "failed", reason=f"无法读取文件（{exc.strerror or exc}）")
+        data = read_limited(path, limits)
+    except LoadError as exc:
+        return FileResult(str(path), "failed", reason=exc.reason)
     letter_id, existing = ids.id_for(path)
     version = corrected_version(content_version(data, settings), corrections.get(letter_id), str(path.resolve()))
     if existing is not None and existing.version == version:
         return FileResult(str(path), "unchanged", letter_id, existing.n_chunks)
     try:
-        loaded = load_bytes(data, path, ReadLimits.from_settings(settings))
+        loaded = load_bytes(data, path, limits)
         letter = corrected(parse_loaded(loaded, source=str(path.resolve()), letter_id=letter_id),
                            corrections.get(letter_id))
     except LoadError as exc:
@@ -322,59 +305,13 @@ def _prepare(
     return Prepared(path, letter, version, chunks, "added" if existing is None else "updated")
 
 
-def _write_batch(
-    batch: list[Prepared], store: ChunkStore, embedder: Embedder, on_batch: Callable[[int], None] | None = None
-) -> None:
-    chunks = [c for item in batch for c in item.chunks]
-    spans = [letter_sentences(item.letter) for item in batch]
-    sentences = [item.letter.text[a:b] for item, found in zip(batch, spans, strict=True) for a, b in found]
-    texts = [c.embed_text for c in chunks] + sentences
-    # Progress is told in chunks, whatever else is embedded with them.
-    told = _Prorated(len(chunks), len(texts), on_batch) if on_batch else None
-    embedded = embedder.embed_documents(texts, on_batch=told)
-    vectors, sentence_rows = embedded[:len(chunks)], embedded[len(chunks):]
-    store.put_chunks(
-        chunks, vectors, meta_by_letter={item.letter.id: letter_meta(item.letter) for item in batch}
-    )
-    letter_vectors = []
-    pos = 0
-    for item in batch:
-        mean = vectors[pos:pos + len(item.chunks)].mean(axis=0)
-        letter_vectors.append(mean / (np.linalg.norm(mean) or 1.0))
-        pos += len(item.chunks)
-    records, pos = [], 0
-    for item, found in zip(batch, spans, strict=True):
-        records.append(letter_record(item, sentence_vectors(found, sentence_rows[pos:pos + len(found)])))
-        pos += len(found)
-    store.commit_letters(records, np.stack(letter_vectors))
-    for item in batch:
-        if item.status == "updated":
-            store.drop_stale_chunks(item.letter.id, item.version)
-    store.finish_letters([(item.letter.id, item.version) for item in batch])
-
-
-class _Prorated:
-    """An embedding callback told texts, passing on chunks (rounded, never past the total)."""
-
-    def __init__(self, chunks: int, texts: int, tell: Callable[[int], None]) -> None:
-        self.chunks, self.texts, self.tell = chunks, max(1, texts), tell
-        self.done = self.passed = 0
-
-    def __call__(self, n: int) -> None:
-        self.done += n
-        due = min(self.chunks, self.chunks * self.done // self.texts)
-        if due > self.passed:
-            self.tell(due - self.passed)
-            self.passed = due
-
-
 def write_letter(
     path: Path, letter: ReplyLetter, version: str, settings: Settings, store: ChunkStore, embedder: Embedder
 ) -> int:
     """Chunk, embed and commit one letter already read (a staff correction applied to it), as
     `ingest` writes every letter; the caller holds `ingest_lock`. Returns its chunk count."""
     chunks = chunk_letter(letter, version, max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap_chars)
-    _write_batch([Prepared(path, letter, version, chunks, "updated")], store, embedder)
+    write_batch([Prepared(path, letter, version, chunks, "updated")], store, embedder)
     return len(chunks)
 
 

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import socket
 import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,8 +44,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # Chroma: a real server subprocess, and Settings for both backends
 # ---------------------------------------------------------------------------------------------
 
-CHROMA_START_TIMEOUT = 60.0
-
 
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -57,47 +51,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _chroma_answers(host: str, port: int) -> bool:
-    # No proxy: a proxy from the environment must not swallow requests to 127.0.0.1.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(f"http://{host}:{port}/api/v2/heartbeat", timeout=1) as resp:
-            return bool(resp.status == 200)
-    except OSError:
-        return False
-
-
 @contextlib.contextmanager
 def running_chroma(root: Path, port: int, host: str = "127.0.0.1") -> Iterator[subprocess.Popen[bytes]]:
-    """A real `chroma run` over `root / "db"` until the block ends (its log appended to
-    `root / "server.log"`, so a server restarted on the same folder keeps one log)."""
-    exe = Path(sys.executable).parent / "chroma"
-    if not exe.exists():
-        pytest.fail(f"chroma console script not found next to {sys.executable}")
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    with (root / "server.log").open("ab") as log:
-        proc = subprocess.Popen(
-            [str(exe), "run", "--path", str(root / "db"), "--host", host, "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        try:
-            deadline = time.monotonic() + CHROMA_START_TIMEOUT
-            while not _chroma_answers(host, port):
-                if proc.poll() is not None:
-                    pytest.fail(f"chroma server exited ({proc.returncode}); see {root}/server.log")
-                if time.monotonic() > deadline:
-                    pytest.fail(f"chroma server did not answer in {CHROMA_START_TIMEOUT:.0f} s")
-                time.sleep(0.1)
+    """A real `chroma run` over `root / "db"` until the block ends (`served.running_chroma`,
+    which `bench recovery` uses too); a server that will not start fails the test."""
+    from assistant.evaluation.served import ChromaStartError
+    from assistant.evaluation.served import running_chroma as run
+
+    try:
+        with run(root, port, host) as proc:
             yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    except ChromaStartError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")

@@ -54,6 +54,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         figures = bench_load(settings, corpus=folder, questions=Path(args.questions), users=_numbers(args.users),
                              turns=args.turns, pauses=_numbers(args.pause, float), limit_s=args.limit)
+    elif args.what == "recovery":
+        from assistant.evaluation.recovery import bench_recovery, recovery_summary
+
+        figures = bench_recovery(settings, corpus=folder, questions=Path(args.questions), trials=max(1, args.rounds),
+                                 down_s=args.down)
+        print(recovery_summary(figures))
     elif args.what == "ingest":
         figures = bench_ingest(folder, settings, rounds=max(1, args.rounds))
         print(ingest_table(figures))

@@ -78,12 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("bench", help="性能测试：导入吞吐量、提问延迟、命令启动时间、规模、并发")
-    p.add_argument("what", choices=("ingest", "ask", "startup", "scale", "load"),
-                   help="ingest：导入吞吐量；ask：提问延迟；startup：各命令从启动到结束的用时；scale：不同规模的索引；load：多用户同时使用网页")
+    p.add_argument("what", choices=("ingest", "ask", "startup", "scale", "load", "recovery"),
+                   help="ingest：导入吞吐量；ask：提问延迟；startup：各命令从启动到结束的用时；scale：不同规模的索引；"
+                        "load：多用户同时使用网页；recovery：Chroma 服务器重启后网页多久恢复回答")
     p.add_argument("--corpus", help="答复文件夹（默认 ../shared/corpus/letters）")
     p.add_argument("--questions", default=str(DEFAULT_BENCH_QUESTIONS),
                    help="bench ask / scale / load 用的问题文件（JSONL）")
-    p.add_argument("--rounds", type=int, default=3, help="bench ingest / startup 轮流测几轮（取中位数，默认 3）")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="bench ingest / startup 轮流测几轮、recovery 重启几次（取中位数，默认 3）")
     p.add_argument("--sizes", default="1000,10000,100000,300000", help="bench scale 的索引规模（分块数，逗号分隔）")
     p.add_argument("--real", nargs="+", metavar="DIR",
                    help="bench scale 的真实答复文件夹（默认共享语料和示例答复）；其余分块由它们变化而来")
@@ -94,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--turns", type=int, default=5, help="bench load 每个用户一轮对话的提问数")
     p.add_argument("--pause", default="0", help="bench load 每个用户两次提问的间隔秒数（逗号分隔，逐一测；0 为不停顿）")
     p.add_argument("--limit", type=float, default=300.0, help="bench load 每轮的时间上限（秒）")
+    p.add_argument("--down", type=float, default=0.0, help="bench recovery 每次停掉 Chroma 服务器多少秒（默认 0）")
     p.add_argument("--json", help="把结果另存为 JSON")
     p.set_defaults(func=cmd_bench)
 

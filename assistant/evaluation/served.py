@@ -1,6 +1,7 @@
 """A real `replyqa serve` in its own process, and asking it questions the way any client would:
-through `gradio_client` over HTTP on 127.0.0.1. What `bench scale` and `bench load` measure
-the page with.
+through `gradio_client` over HTTP on 127.0.0.1. What `bench scale`, `bench load` and `bench
+recovery` measure the page with; `running_chroma` is the real `chroma run` server the tests and
+`bench recovery` start, stop and restart.
 
 The ask endpoint's name is one constant (`ASK_ENDPOINT`), the page's stable public `/ask`. If
 the endpoint also takes the earlier questions (`history`), they are sent.
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Any
 
 from index.settings import Settings
 
+CHROMA_START_TIMEOUT_S = 60.0
 ASK_ENDPOINT = "/ask"
 """The page's one-question API route (see `assistant.web.app`); switch here when it is renamed."""
 START_TIMEOUT_S = 600.0
@@ -31,6 +34,74 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class ChromaStartError(RuntimeError):
+    """The `chroma run` server exited or did not answer in time."""
+
+
+def chroma_answers(host: str, port: int) -> bool:
+    """Whether a Chroma server answers its heartbeat (no proxy: one from the environment must
+    not swallow requests to 127.0.0.1)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"http://{host}:{port}/api/v2/heartbeat", timeout=1) as resp:
+            return bool(resp.status == 200)
+    except OSError:
+        return False
+
+
+def listening(host: str, port: int) -> bool:
+    """Whether something accepts TCP connections at host:port."""
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.2):
+        return True
+    return False
+
+
+def start_chroma(root: Path, port: int, host: str = "127.0.0.1") -> subprocess.Popen[bytes]:
+    """A real `chroma run` over `root / "db"`, started and not waited for (its log appended to
+    `root / "server.log"`, so a server restarted on the same folder keeps one log)."""
+    exe = Path(sys.executable).parent / "chroma"
+    if not exe.exists():
+        raise ChromaStartError(f"chroma console script not found next to {sys.executable}")
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    with (root / "server.log").open("ab") as log:
+        return subprocess.Popen(
+            [str(exe), "run", "--path", str(root / "db"), "--host", host, "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, env=env,
+        )
+
+
+def wait_for_chroma(proc: subprocess.Popen[bytes], host: str, port: int) -> None:
+    """Until the server answers its heartbeat; `ChromaStartError` if it exits or takes too long."""
+    deadline = time.monotonic() + CHROMA_START_TIMEOUT_S
+    while not chroma_answers(host, port):
+        if proc.poll() is not None:
+            raise ChromaStartError(f"chroma server exited ({proc.returncode}); see its server.log")
+        if time.monotonic() > deadline:
+            raise ChromaStartError(f"chroma server did not answer in {CHROMA_START_TIMEOUT_S:.0f} s")
+        time.sleep(0.1)
+
+
+def stop_chroma(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextlib.contextmanager
+def running_chroma(root: Path, port: int, host: str = "127.0.0.1") -> Iterator[subprocess.Popen[bytes]]:
+    """A real `chroma run` over `root / "db"` until the block ends, once it answers.
+    `ChromaStartError` if it exits or does not answer in time."""
+    proc = start_chroma(root, port, host)
+    try:
+        wait_for_chroma(proc, host, port)
+        yield proc
+    finally:
+        stop_chroma(proc)
 
 
 def serve_env(settings: Settings) -> dict[str, str]:

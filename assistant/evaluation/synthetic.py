@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from index.batch import Prepared, letter_meta, letter_record
 from index.chunk import chunk_letter
 from index.embedding.embedder import Embedder
-from index.pipeline import Prepared, content_version, discover, letter_meta, letter_record
+from index.pipeline import content_version, discover
 from index.reading.letter import parse_loaded
 from index.reading.load import load_bytes, load_file
 from index.settings import Settings

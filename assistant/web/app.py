@@ -112,13 +112,15 @@ def build_app(app: ReplyQA, *, policy: ManagePolicy | None = None) -> gr.Blocks:
             browse = build_browse_tab(app, current_letter, choices, policy)
             build_hittest_tab(app, chat.filters)
             upload = build_upload_tab(app)
-        _wire(app, demo, tabs, conv, current_letter, chat, browse, upload.ingested, examples, policy)
+        _wire(app, demo, tabs, conv, current_letter, chat, browse, (upload.ingested, upload.resumed), examples,
+              policy)
+        demo.load(upload.show_notice, None, [upload.notice, upload.resume], api_visibility="private")
         _api(app)
     return demo
 
 
 def _wire(app: ReplyQA, demo: gr.Blocks, tabs: gr.Tabs, conv: gr.State, current_letter: gr.State, chat: ChatTab,
-          browse: BrowseTab, ingested: Any, examples: Examples, policy: ManagePolicy) -> None:
+          browse: BrowseTab, ingested: tuple[Any, ...], examples: Examples, policy: ManagePolicy) -> None:
     # The handlers' names become (private) api names in the page config: never `ask` or `letters`.
     def refresh(text: str, issuer: str, year: str, channel: str) -> tuple[Any, ...]:
         """New choices for the dropdowns of both tabs (values kept), the browse list under its
@@ -147,7 +149,7 @@ def _wire(app: ReplyQA, demo: gr.Blocks, tabs: gr.Tabs, conv: gr.State, current_
                          show_progress="hidden", **private)
     facets = [chat.f_issuer, chat.f_from, chat.f_to, chat.f_letters, browse.issuer, browse.year, browse.letter_list,
               *chat.examples, chat.examples_note]
-    for event in (ingested, *browse.changed):
+    for event in (*ingested, *browse.changed):
         event.then(refresh, browse.inputs, facets, **private)
     demo.load(refresh, browse.inputs, facets, **private)
     demo.load(manage_visible, None, browse.manage_box, **private)

@@ -3,6 +3,8 @@
 Uploads are copied into `<data dir>/uploads` under their own (made safe) names before they are
 ingested, so uploading the same file again updates the letter it became instead of adding a
 copy; files of the wrong type or too large never reach the pipeline but are still reported.
+An import cut short by the process dying is said on the tab afterwards, with its files offered
+for import again (`assistant.web.pending`).
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ import logging
 import re
 import shutil
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 from gradio.events import Dependency
 
 from assistant.service import ReplyQA
 from assistant.web.letters_html import ingest_html
+from assistant.web.pending import importing, interrupted, settle
 from assistant.web.render import esc
 from index.pipeline import FileResult
 from index.storage.records import StoreError
@@ -38,6 +42,12 @@ class UploadTab:
     result: gr.HTML
     ingested: Dependency
     """The `ingest.click` event: the page chains its refresh of the facets onto it."""
+    notice: gr.HTML
+    resume: gr.Button
+    resumed: Dependency
+    """The `resume.click` event (importing an interrupted import's files again)."""
+    show_notice: Callable[[], tuple[Any, Any]]
+    """Updates of `notice` and `resume`: the page runs it on every load."""
 
 
 def safe_name(name: str) -> str:
@@ -79,22 +89,44 @@ def save_uploads(
 
 
 def build_upload_tab(app: ReplyQA) -> UploadTab:
-    """The tab and its import event."""
+    """The tab and its import events; the page shows the notice on load (`show_notice`)."""
     settings = app.settings
     with gr.Tab("导入答复", id="upload"):
         gr.Markdown(f"支持 {' '.join(UPLOAD_TYPES)}，单个文件不超过 {settings.upload_max_mb} MB。"
                     "重新上传同名文件会更新对应的答复。")
+        notice = gr.HTML(visible=False, elem_id="rq-upload-interrupted")
+        resume = gr.Button("继续导入这些文件", visible=False, elem_id="rq-upload-resume")
         files = gr.File(label="选择答复文件", file_count="multiple",
                         elem_id="rq-upload")
         ingest = gr.Button("开始导入", variant="primary", elem_id="rq-ingest")
         result = gr.HTML(elem_id="rq-ingest-result")
 
-    # The handler's name becomes its (private) api name in the page config: keep it.
+    # The handlers' names become their (private) api names in the page config: keep them.
     def do_ingest(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
         return ingest_files(app, files, progress)
 
+    def resume_uploads(progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
+        return resume_files(app, progress)
+
+    def upload_notice() -> tuple[Any, Any]:
+        return notice_updates(app)
+
     ingested = ingest.click(do_ingest, files, result, api_visibility="private")
-    return UploadTab(files, ingest, result, ingested)
+    resumed = resume.click(resume_uploads, None, result, api_visibility="private")
+    for event in (ingested, resumed):
+        event.then(upload_notice, None, [notice, resume], api_visibility="private")
+    return UploadTab(files, ingest, result, ingested, notice, resume, resumed, upload_notice)
+
+
+def notice_updates(app: ReplyQA) -> tuple[Any, Any]:
+    """The notice of an interrupted import and its button, shown only when there is one."""
+    found = interrupted(app.settings.data_dir / "uploads")
+    if not found.names:
+        return gr.HTML(value="", visible=False), gr.Button(visible=False)
+    shown = "、".join(found.names[:20]) + (f" 等 {len(found.names)} 个文件" if len(found.names) > 20 else "")
+    html = (f'<div class="rq-warn">上次导入没有完成（导入过程中程序被终止）。以下已上传的文件可能尚未导入：'
+            f"{esc(shown)}。请点击“继续导入这些文件”，或重新上传它们；已经导入的会显示为“未变”，不会重复。</div>")
+    return gr.HTML(value=html, visible=True), gr.Button(visible=True)
 
 
 class IngestProgress:
@@ -131,11 +163,33 @@ def ingest_files(app: ReplyQA, files: list[str] | None, progress: gr.Progress) -
     if not files:
         return '<div class="rq-warn">请先选择要导入的答复文件。</div>'
     settings = app.settings
-    kept, refused = save_uploads(files, settings.data_dir / "uploads", settings.upload_max_mb)
+    upload_dir = settings.data_dir / "uploads"
+    kept, refused = save_uploads(files, upload_dir, settings.upload_max_mb)
+    html = _import(app, kept, refused, progress)
+    settle(upload_dir, [name for name, _ in kept])
+    return html
+
+
+def resume_files(app: ReplyQA, progress: gr.Progress) -> str:
+    """Import again the saved uploads of imports that did not finish."""
+    upload_dir = app.settings.data_dir / "uploads"
+    found = interrupted(upload_dir)
+    if not found.names:
+        return '<div class="rq-warn">没有未完成的导入。</div>'
+    html = _import(app, [(name, upload_dir / name) for name in found.names], [], progress)
+    for journal in found.journals:  # what became of each file is said now, failures included
+        journal.unlink(missing_ok=True)
+    return html
+
+
+def _import(app: ReplyQA, kept: list[tuple[str, Path]], refused: list[tuple[str, FileResult]],
+            progress: gr.Progress) -> str:
     names = {str(path): name for name, path in kept}
     meter = IngestProgress(progress, names, len(kept))
     try:
-        report = app.ingest([path for _, path in kept], progress=meter.written, on_read=meter.read) if kept else None
+        with importing(app.settings.data_dir / "uploads", [name for name, _ in kept]):
+            report = app.ingest([path for _, path in kept], progress=meter.written,
+                                on_read=meter.read) if kept else None
     except StoreError as exc:
         return f'<div class="rq-warn">{esc(exc)}</div>'
     results = refused + ([(names.get(r.path, Path(r.path).name), r) for r in report.results] if report else [])

@@ -3,13 +3,16 @@
 The format is sniffed from the content, not the extension (a `.txt` that is really an HTML page
 is read as HTML, a zip is a .docx or an OFD by what it holds), and text encodings are detected,
 not assumed. Each format has its module beside this one; this one decides which runs and keeps
-the bounds every format shares: the file's size before anything is read, the text's length
-before it is chunked (`ReadLimits`, from `REPLYQA_READ_*`).
+the bounds every format shares: the file's size before anything is read (and no more than that
+read, whatever the file does meanwhile), the text's length before it is chunked (`ReadLimits`, from `REPLYQA_READ_*`).
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from pathlib import Path
 
 from index.reading.load_doc import doc_text
@@ -24,7 +27,7 @@ from index.reading.zipped import open_bounded_zip
 
 __all__ = [
     "SUPPORTED_SUFFIXES", "Format", "LoadError", "LoadedText", "ReadLimits", "decode_text",
-    "html_to_text", "load_bytes", "load_file", "reflow_pdf_lines",
+    "html_to_text", "load_bytes", "load_file", "read_limited", "reflow_pdf_lines",
 ]
 
 TEXT_SUFFIXES = (".txt", ".text", ".html", ".htm", ".shtml")
@@ -42,18 +45,63 @@ _SUPPORTED_ZH = "支持 .txt、.html、.docx、.doc、.wps、.ofd、.pdf、.png�
 def load_file(path: Path, limits: ReadLimits | None = None) -> LoadedText:
     path = Path(path)
     limits = limits or ReadLimits()
+    return load_bytes(read_limited(path, limits), path, limits)
+
+
+_READ_BLOCK = 1 << 20
+
+
+def read_limited(path: Path, limits: ReadLimits) -> bytes:
+    """The file's bytes, never more than the limit allows: refused from its `stat` before a
+    byte is read when it is too large or no regular file (a FIFO would block the batch, a device
+    or a `/proc` file would stream without end), and at most limit + 1 bytes read, so a file
+    that grows while it is read is refused rather than followed. `LoadError` in Chinese."""
+    path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > limits.max_file_bytes:
-            raise LoadError(path, _too_big(size, limits))
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise LoadError(path, "文件不存在") from None
-    except IsADirectoryError:
-        raise LoadError(path, "这是一个文件夹，不是文件") from None
+        info = os.stat(path)
+        _check_stat(path, info, limits)
+        # O_NONBLOCK: if the path was swapped for a FIFO since the stat, opening does not wait
+        # for a writer (the fstat below refuses it).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        raise LoadError(path, f"无法读取文件（{exc.strerror or exc}）") from None
-    return load_bytes(data, path, limits)
+        raise LoadError(path, _os_reason(exc)) from None
+    try:
+        _check_stat(path, os.fstat(fd), limits)
+        data = bytearray()
+        while len(data) <= limits.max_file_bytes:
+            block = os.read(fd, min(_READ_BLOCK, limits.max_file_bytes + 1 - len(data)))
+            if not block:
+                break
+            data += block
+    except OSError as exc:
+        raise LoadError(path, _os_reason(exc)) from None
+    finally:
+        os.close(fd)
+    if len(data) > limits.max_file_bytes:
+        raise LoadError(path, f"文件在读取过程中超过上限 {megabytes(limits.max_file_bytes)}（可能正在被写入，"
+                              "或不是普通的文件），拒绝导入")
+    return bytes(data)
+
+
+def _check_stat(path: Path, info: os.stat_result, limits: ReadLimits) -> None:
+    if stat.S_ISDIR(info.st_mode):
+        raise LoadError(path, "这是一个文件夹，不是文件")
+    if not stat.S_ISREG(info.st_mode):
+        raise LoadError(path, "不是普通文件（是命名管道、设备或套接字），拒绝导入")
+    if info.st_size > limits.max_file_bytes:
+        raise LoadError(path, _too_big(info.st_size, limits))
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOENT:
+        return "文件不存在"
+    if exc.errno == errno.EISDIR:
+        return "这是一个文件夹，不是文件"
+    if exc.errno == errno.ELOOP:
+        return "符号链接循环，无法读取文件"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "没有读取该文件的权限"
+    return f"无法读取文件（{exc.strerror or exc}）"
 
 
 def load_bytes(data: bytes, path: Path | str, limits: ReadLimits | None = None) -> LoadedText:

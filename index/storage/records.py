@@ -102,7 +102,7 @@ class LetterRecord(BaseModel):
     n_chunks: int = 0
     content_hash: str = ""
     text_hash: str = ""
-    """A hash of the cleaned text (`index.pipeline.text_hash`): the same letter under another
+    """A hash of the cleaned text (`index.duplicates.text_hash`): the same letter under another
     file name is found by it without reading any text; "" in records written before it existed."""
     committed_at: float = 0.0
     """When the record was committed (the writer's clock, seconds since the epoch): how readers

@@ -120,6 +120,19 @@ class StoreWrites(StoreConnection):
             for record in stamped:
                 self._put_record(record)
 
+    def add_text_hashes(self, hashes: Mapping[str, str]) -> None:
+        """Store the text hash of committed records written before records carried one (their
+        version, and so what readers see, is unchanged): found once, not at every ingest."""
+        ids = [i for i in hashes if i in self._records]
+        step = max(1, self.max_batch_size)
+        with self._lock:
+            for lo in range(0, len(ids), step):
+                batch = ids[lo : lo + step]
+                self._letters.update(ids=batch, metadatas=[{"text_hash": hashes[i]} for i in batch])
+            for letter_id in ids:
+                self._records[letter_id] = self._records[letter_id].model_copy(
+                    update={"text_hash": hashes[letter_id]})
+
     def drop_stale_chunks(self, letter_id: str, keep_version: str) -> int:
         """Delete the letter's chunks of every version but `keep_version`; returns how many."""
         with self._lock:

@@ -1,5 +1,7 @@
 """`bench scale` and `bench load` at a small size: every figure there, of the right kind, from
-real `replyqa serve` processes. Shape, not speed: no figure is compared with a time."""
+real `replyqa serve` processes. Shape, not speed: no figure is compared with a time. (`bench
+recovery` times the page through `restart_and_time`, which `tests/cli/test_chroma_restart.py`
+runs.)"""
 
 from __future__ import annotations
 
@@ -71,8 +73,10 @@ def test_conversations_end_in_a_follow_up_after_the_questions_it_follows() -> No
         assert all(turn.history == tuple(t.question for t in plan[:n]) for n, turn in enumerate(plan))
 
 
-def test_the_command_line_knows_both_benches() -> None:
+def test_the_command_line_knows_the_benches() -> None:
     args = build_parser().parse_args(["bench", "scale", "--sizes", "1000,10_000", "--chart", "x.png"])
     assert args.what == "scale" and args.sizes == "1000,10_000" and args.chart == "x.png"
     args = build_parser().parse_args(["bench", "load", "--users", "1,20", "--pause", "0,5"])
     assert args.what == "load" and args.users == "1,20" and args.pause == "0,5"
+    args = build_parser().parse_args(["bench", "recovery", "--rounds", "5", "--down", "20"])
+    assert args.what == "recovery" and args.rounds == 5 and args.down == 20.0

@@ -42,5 +42,5 @@ def test_rows_from_letters_without_sentence_vectors_still_fit() -> None:
     rows = _rows(80, seed=1)
     for r in rows[::3]:
         r.features[:, 1] = np.nan
-    c, threshold, figures = cross_validate(rows)
+    _, _, figures = cross_validate(rows)
     assert figures["citation_hit"] > 0.9 and figures["refusal_accuracy"] > 0.9

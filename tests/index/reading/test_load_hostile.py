@@ -3,7 +3,11 @@ naming the file, quickly, without reading more than the limits allow."""
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -16,6 +20,7 @@ from index.reading.load import LoadError, ReadLimits, load_file
 from tests.index.reading.samples import ISSUER, LINES, TITLE, write_docx, zip_bytes
 
 LETTER = "\n".join(LINES)
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _refused(path: Path, limits: ReadLimits | None = None) -> str:
@@ -68,6 +73,38 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path)
     with path.open("wb") as handle:
         handle.truncate(60 * 1024 * 1024)  # sparse: nothing to read if the check comes first
     assert "超过上限 50.0 MB" in _refused(path)
+
+
+def test_a_fifo_a_device_and_a_64_gb_sparse_file_are_refused_unread_and_the_batch_goes_on(tmp_path: Path) -> None:
+    """Each would hang or exhaust a reader that reads before it checks: a FIFO with no writer
+    blocks `open`, /dev/zero and a 64 GB sparse file never end. In a child process with a
+    timeout, so a regression fails here instead of hanging the suite."""
+    fifo = tmp_path / "管道.txt"
+    os.mkfifo(fifo)
+    sparse = tmp_path / "稀疏 文件.txt"
+    with sparse.open("wb") as handle:
+        handle.truncate(64 * 1024**3)
+    good = tmp_path / "答复.txt"
+    good.write_text(LETTER, encoding="utf-8")
+    files = [fifo, Path("/dev/zero"), sparse, good]
+    start = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "assistant.cli", "parse", *map(str, files), "--json"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - start < 60
+    by_source = {item["source"]: item for item in json.loads(result.stdout)}
+    assert "不是普通文件" in by_source[str(fifo)]["error"]
+    assert "不是普通文件" in by_source["/dev/zero"]["error"]
+    assert "文件有 65536.0 MB，超过上限 50.0 MB" in by_source[str(sparse)]["error"]
+    assert by_source[str(good)]["title"] == TITLE, "the batch went on"
+
+
+def test_a_file_that_reads_longer_than_its_size_is_cut_off_at_the_limit() -> None:
+    """A /proc file is a regular file of size 0 whose content is made as it is read: what a file
+    growing while it is read looks like to the reader. At most the limit + 1 bytes are read."""
+    path = Path("/proc/self/maps")
+    assert path.stat().st_size == 0 and len(path.read_bytes()) > 64
+    assert "读取过程中超过上限" in _refused(path, ReadLimits(max_file_bytes=64))
 
 
 def test_a_decompression_bomb_docx_is_refused_unopened(tmp_path: Path) -> None:
