@@ -49,10 +49,25 @@ def letters_containing(store: ChunkStore, phrase: str) -> set[str]:
     """Committed letters whose cleaned text contains `phrase` as written."""
     if not phrase:
         return set()
+    # A letter's document is its payload (JSON, with base64 sentence vectors) then its text:
+    # Chinese cannot occur in the payload's keys or base64, ASCII can (5G, G98), so only an
+    # ASCII phrase has its hits read and checked against the text itself.
+    ascii_only = phrase.isascii()
     with store._lock:
-        got = store._letters.get(where_document={"$contains": phrase}, include=[])
+        got = store._letters.get(where_document={"$contains": phrase}, include=["documents"] if ascii_only else [])
     committed = store.committed_versions()
-    return {letter_id for letter_id in got["ids"] if letter_id in committed}
+    if not ascii_only:
+        return {letter_id for letter_id in got["ids"] if letter_id in committed}
+    return {
+        letter_id for letter_id, document in zip(got["ids"], got["documents"] or [], strict=True)
+        if letter_id in committed and phrase in _text_part(document or "")
+    }
+
+
+def _text_part(document: str) -> str:
+    """The text of a letter's document (layout 2: payload line, newline, text)."""
+    head, sep, text = document.partition("\n")
+    return text if sep and head.startswith("{") else document
 
 
 def letter_texts(store: ChunkStore, letter_ids: Sequence[str]) -> dict[str, str]:
