@@ -8,6 +8,7 @@ Real model (the session's export), real torch beside it for the comparison; no m
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -19,7 +20,7 @@ import numpy as np
 import pytest
 
 from index.embedding.embedder import Embedder, load_embedder
-from index.embedding.query_encoder import NotLight, QueryEncoder, check_folder
+from index.embedding.query_encoder import NotLight, QueryEncoder, _gelu, _gelu_tanh, check_folder
 from index.settings import DEFAULT_EMBED_MODEL, Settings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -117,6 +118,18 @@ def test_xlm_roberta_positions_are_offset_like_torch(export_dir: Path, tmp_path:
         vector = xlmr.encode(question)
         assert float(vector @ torch32.embed_query(question)) >= 0.9999, question
         assert float(vector @ light.encode(question)) < 0.9999, "the offset is really used"
+
+
+def test_both_gelus_match_their_definitions() -> None:
+    """HF's "gelu" (erf) and "gelu_new" (tanh) against float64 references. On this model the two
+    give vectors within 1e-6 of each other, so only here can a wrong branch show."""
+    x = np.linspace(-12, 12, 48_001, dtype=np.float32)
+    wide = x.astype(np.float64)
+    erf = 0.5 * wide * (1 + np.array([math.erf(v / math.sqrt(2)) for v in wide]))
+    tanh = 0.5 * wide * (1 + np.tanh(math.sqrt(2 / math.pi) * (wide + 0.044715 * wide**3)))
+    assert np.abs(_gelu(x) - erf).max() < 2e-6
+    assert np.abs(_gelu_tanh(x) - tanh).max() < 2e-6
+    assert np.abs(erf - tanh).max() > 1e-4, "the references differ: the test can tell the two apart"
 
 
 def test_questions_need_no_torch(export_dir: Path) -> None:
