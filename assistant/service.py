@@ -21,7 +21,8 @@ from assistant.ask.retrieve import Filters
 from assistant.catalog import Catalog
 from assistant.library import Library
 from index.corrections import rewrite_letter
-from index.embedding.embedder import Embedder, load_embedder
+from index.embedding.embedder import Embedder
+from index.embedding.split import SplitEmbedder, open_embedder
 from index.pipeline import FileResult, IngestReport, Progress, Reading, ingest
 from index.reading.letter import ReplyLetter
 from index.settings import Settings
@@ -65,10 +66,11 @@ class ReplyQA:
 
     @classmethod
     def open(cls, settings: Settings, *, calibration: Calibration | None = None,
-             embedder: Embedder | EmbeddingWorker | None = None) -> ReplyQA:
-        """`embedder` when the model is loaded some other way (`replyqa serve`'s
-        `EmbeddingWorker`, still loading in its own process); the index is opened meanwhile."""
-        embedder = embedder or load_embedder(settings)
+             embedder: Embedder | EmbeddingWorker | SplitEmbedder | None = None) -> ReplyQA:
+        """`embedder` when the model is loaded some other way (`replyqa serve`'s, whose
+        documents go to an `EmbeddingWorker`); by default questions are embedded without torch
+        and documents by torch in this process, loaded on the first one (`open_embedder`)."""
+        embedder = embedder or open_embedder(settings)
         with translated(settings):
             store = ChunkStore.open(settings, model_id=embedder.model_id, dimension=embedder.dimension)
         tokenizer = ChineseTokenizer(bigrams=settings.bm25_bigrams, cache_dir=default_cache_dir(settings))

@@ -12,12 +12,15 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from index.embedding.split import open_embedder
     from index.embedding.worker import EmbeddingWorker
 
     settings = settings_of(args)
-    # The model loads in a process of its own from here on, on the other core, while this one
-    # imports gradio and reads the index: a page's start is the longer of the two, not their sum.
-    worker = EmbeddingWorker(settings)
+    # Questions are embedded in this process without torch; documents (uploads, corrections)
+    # by torch in a process of its own, started on the first of them. For a model the light
+    # encoder does not compute, that process starts here and loads while this one imports
+    # gradio and reads the index: the page's start is then the longer of the two.
+    embedder = open_embedder(settings, documents=EmbeddingWorker)
     try:
         from assistant.service import ReplyQA
         from assistant.web.app import serve
@@ -28,9 +31,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             users = users_from_settings(settings)
         except AuthConfigError as exc:
             return error(str(exc))
-        app = ReplyQA.open(settings, embedder=worker)
+        app = ReplyQA.open(settings, embedder=embedder)
     except BaseException:
-        worker.close()
+        embedder.close()
         raise
     try:
         try:

@@ -83,14 +83,14 @@ def bench_scale(
         with tempfile.TemporaryDirectory(prefix="replyqa-scale-") as tmp:
             return bench_scale(settings, real=real, questions=questions, sizes=sizes, ingest_letters=ingest_letters,
                                serve_questions=serve_questions, work=Path(tmp), progress=progress, on_row=on_row)
-    from index.embedding.embedder import load_embedder
+    from index.embedding.split import open_embedder
     from index.pipeline import ingest
     from index.storage.cachefiles import default_cache_dir
     from index.storage.store import ChunkStore
     from index.tokenizer import ChineseTokenizer
 
     big = settings.scratch(work / "index")
-    embedder = load_embedder(big)
+    embedder = open_embedder(big)  # questions as every process asks them: without torch
     tokenizer = ChineseTokenizer(bigrams=big.bm25_bigrams, cache_dir=default_cache_dir(big))
     asked = load_questions(questions)
     sources = read_sources(real, big, embedder, tokenizer)

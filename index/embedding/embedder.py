@@ -8,7 +8,7 @@ natively.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -137,9 +137,13 @@ def _unit_rows(vectors: np.ndarray) -> np.ndarray:
 
 
 def _model_prompts(model: SentenceTransformer) -> tuple[str, str]:
-    """sentence-transformers always has a "document" prompt (empty unless saved), so
-    `encode_document` would skip a model's own "passage" prompt: resolve it here instead."""
-    prompts = getattr(model, "prompts", None) or {}
+    return resolve_prompts(getattr(model, "prompts", None) or {})
+
+
+def resolve_prompts(prompts: Mapping[str, str]) -> tuple[str, str]:
+    """(query prompt, document prompt) of a model's saved prompts. sentence-transformers always
+    has a "document" prompt (empty unless saved), so `encode_document` would skip a model's own
+    "passage" prompt: resolve it here instead."""
     query = prompts.get("query") or ""
     document = next((prompts[k] for k in ("document", "passage", "corpus") if prompts.get(k)), "")
     return query, document
@@ -195,11 +199,11 @@ def load_embedder(settings: Settings) -> Embedder:
         batch_size=settings.embed_batch_size,
         query_prompt=query_prompt,
         document_prompt=document_prompt,
-        prepare=_simplifier() if settings.embed_simplified else None,
+        prepare=simplifier() if settings.embed_simplified else None,
     )
 
 
-def _simplifier() -> Callable[[str], str]:
+def simplifier() -> Callable[[str], str]:
     import opencc
 
     return opencc.OpenCC("t2s.json").convert

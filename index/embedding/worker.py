@@ -1,12 +1,13 @@
-"""The embedding model in a process of its own, started first, so that the page can start
-while the model loads.
+"""The torch embedding model in a process of its own, so that the page never imports torch.
 
-Importing torch, transformers and sentence-transformers and loading the model take most of a
-page's start-up (8–9 s of ~13 s on this 2-core machine, idle), and almost all of it holds the
-interpreter lock: in a thread of the page's process it only takes turns with importing gradio
-and reading the index. In a second process it runs on the other core. `EmbeddingWorker` has the
-`Embedder` interface; questions and documents are sent over a pipe and answered by threads of
-the worker (a question is never stuck behind an upload's documents).
+Importing torch, transformers and sentence-transformers and loading the model take ~12 s and
+~1.1 GB, and almost all of it holds the interpreter lock: in a thread of the page's process it
+would only take turns with the page's own work. For the default model the page embeds
+questions itself without torch (`index.embedding.split`) and starts this process on the first
+upload or correction; for a model the light encoder does not compute, it starts with the page
+and answers questions too. `EmbeddingWorker` has the `Embedder` interface; questions and
+documents are sent over a pipe and answered by threads of the worker (a question is never
+stuck behind an upload's documents).
 
 Its model id and dimension are known before the model is (from the settings and the model
 folder), so the index can be opened meanwhile; the worker checks them once loaded.

@@ -18,7 +18,7 @@ from assistant.service import ReplyQA
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples" / "letters"
-HEAVY = ("torch", "sentence_transformers", "transformers", "gradio", "llama_index")
+HEAVY = ("torch", "sentence_transformers", "transformers", "gradio", "llama_index", "sklearn", "scipy", "pandas")
 PROBE = (
     "import sys\n"
     "from assistant.cli import main\n"
@@ -43,6 +43,17 @@ def test_letters_and_remove_do_not_load_the_model(sample_app: ReplyQA) -> None:
                              capture_output=True, text=True, timeout=120, check=False)
     assert "LOADED [] 1" in removed.stderr and "no-such-letter：索引中没有这封答复" in removed.stdout, removed
     assert len(sample_app.letters()) == len(letters)
+
+
+def test_ask_answers_without_importing_torch(sample_app: ReplyQA) -> None:
+    """A one-question `replyqa ask` embeds its question without torch (and what torch's
+    sentence-transformers drags in), and still answers with its citation."""
+    env = _env(REPLYQA_DATA_DIR=str(sample_app.settings.data_dir),
+               REPLYQA_MODELS_DIR=str(sample_app.settings.model_store))
+    asked = subprocess.run([sys.executable, "-c", PROBE, "ask", "东川省首批5G应用示范项目有多少个？"], cwd=ROOT,
+                           env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert "LOADED [] 0" in asked.stderr, asked.stderr
+    assert "46个" in asked.stdout and "引用：" in asked.stdout, asked.stdout
 
 
 def test_letters_on_a_data_dir_without_an_index_creates_none(tmp_path: Path) -> None:
