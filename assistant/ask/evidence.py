@@ -159,10 +159,7 @@ def gather_evidence(
         for c, s, p in zip(examined.candidates, examined.signals, scores, strict=True)
     ]
     found.sort(key=lambda e: (not e.admissible, -e.score))
-    # A follow-up that asks nothing but its question word (下一步呢？) is answered alike by every
-    # plan the letter states: any that clears the bar is a tie, and the conversation breaks it.
-    floor = calibration.threshold if not question.asked else None
-    return _focus_breaks_ties(found, examined.focus_sections, frozenset(focus_cited), floor)
+    return _focus_breaks_ties(found, examined.focus_sections, frozenset(focus_cited))
 
 
 FOCUS_TIE = 0.97
@@ -171,16 +168,14 @@ sections each ending in 下一步… scores all five plans alike for 下一步�
 
 
 def _focus_breaks_ties(
-    found: list[Evidence], sections: frozenset[tuple[str, int]], cited: frozenset[tuple[str, int]],
-    floor: float | None = None,
+    found: list[Evidence], sections: frozenset[tuple[str, int]], cited: frozenset[tuple[str, int]]
 ) -> list[Evidence]:
     """A follow-up stays in the section the conversation is in when the model has no preference:
-    among admissible candidates tied with the best (within `FOCUS_TIE` of it, or at least `floor`
-    when one is given), one of that section (not already quoted) goes first."""
+    among admissible candidates tied with the best, one of that section (not already quoted)
+    goes first."""
     if not sections or not found or not found[0].admissible:
         return found
     best = found[0]
-    tie = FOCUS_TIE * best.score if floor is None else min(floor, FOCUS_TIE * best.score)
 
     def in_focus(e: Evidence) -> bool:
         top = e.candidate.top_start
@@ -189,7 +184,7 @@ def _focus_breaks_ties(
     if in_focus(best):
         return found
     for i, e in enumerate(found[1:], start=1):
-        if not e.admissible or e.score < tie:
+        if not e.admissible or e.score < FOCUS_TIE * best.score:
             break
         if in_focus(e):
             return [e, *found[:i], *found[i + 1:]]

@@ -113,10 +113,7 @@ def _asked_vector(asking: Asking, question: Question, retrieval: Retrieval) -> n
     """What is asked, without the words that only say which letter (张明魁那个加电梯的建议现在卡在
     哪一步 → 现在卡在哪一步), embedded as a query: sentences are compared with that, since the
     whole question is closest to whatever sentence names the letter's topic. The retrieval's own
-    vector when the two are the same text; None when the asked part holds no content word (the
-    feature then counts as average, and a follow-up's focus decides among the letter's plans)."""
-    if not question.asked:  # 下一步有什么安排？: nothing to compare but question words, which every plan matches
-        return None
+    vector when the two are the same text."""
     asked = question.asked_text.strip()
     if not asked or asked == retrieval.query.strip():
         return retrieval.query_vector
