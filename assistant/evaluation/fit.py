@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 QUESTION_SETS = (
     ROOT / "eval" / "corpus.jsonl",
     ROOT / "eval" / "staff.jsonl",
+    ROOT / "eval" / "staff-train.jsonl",
     ROOT.parent / "shared" / "corpus" / "questions-independent.jsonl",
 )
 CORPUS = ROOT.parent / "shared" / "corpus" / "letters"
