@@ -70,8 +70,7 @@ class Calibration:
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         if not len(features):
             return np.zeros(0)
-        # A feature the index cannot give (NaN: no stored sentence vector) counts as average.
-        z = np.nan_to_num((features - self.mean) / self.scale, nan=0.0) @ self.coef + self.intercept
+        z = ((features - self.mean) / self.scale) @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
 
     def to_json(self) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from assistant.ask.features import Signals, feature_matrix, signals_of
 from assistant.ask.question import Question
 from assistant.ask.retrieve import Passage, Retrieval
 from assistant.ask.signals import Scorer
-from assistant.library import Snapshot
 from index.tokenizer import ChineseTokenizer
 
 PASSAGES = 8
@@ -102,12 +101,10 @@ def examine_candidates(
     *,
     focus_letters: tuple[str, ...] = (),
     focus_cited: tuple[tuple[str, int], ...] = (),
-    asked_vector: np.ndarray | None = None,
 ) -> Examined:
     """`focus_letters` (the letters a conversation is about) and `focus_cited` (letter and
     offset of each quote its last answer gave) become features: a follow-up usually stays with
-    the letter and section, but asks something other than what was already quoted.
-    `asked_vector` (the embedded asked part) is compared with each sentence's stored vector."""
+    the letter and section, but asks something other than what was already quoted."""
     snapshot = retrieval.snapshot
     depth = 30 if question.is_list else PASSAGES
     candidates = collect_candidates(retrieval, tokenizer, passages=depth)
@@ -119,23 +116,9 @@ def examine_candidates(
     )
     features = feature_matrix(
         question, candidates, signals, tokenizer, focus_letters=focus_letters, focus_sections=sections,
-        cited=frozenset(focus_cited), asked_similarity=asked_similarity(candidates, snapshot, asked_vector),
+        cited=frozenset(focus_cited),
     )
     return Examined(candidates, signals, features, sections)
-
-
-def asked_similarity(candidates: list[Candidate], snapshot: Snapshot, asked_vector: np.ndarray | None) -> np.ndarray:
-    """Cosine of the asked part and each candidate's stored sentence vector; NaN where the index
-    holds none (a letter ingested before sentences were embedded)."""
-    out = np.full(len(candidates), np.nan)
-    if asked_vector is None:
-        return out
-    for i, c in enumerate(candidates):
-        stored = snapshot.sentence_vectors(c.letter_id)
-        vector = stored.vector(c.start, c.end) if stored is not None else None
-        if vector is not None:
-            out[i] = float(vector @ asked_vector)
-    return out
 
 
 def gather_evidence(
@@ -146,12 +129,10 @@ def gather_evidence(
     *,
     focus_letters: tuple[str, ...] = (),
     focus_cited: tuple[tuple[str, int], ...] = (),
-    asked_vector: np.ndarray | None = None,
 ) -> list[Evidence]:
     """Every candidate, scored; admissible ones first, best first."""
     examined = examine_candidates(
-        question, retrieval, tokenizer, focus_letters=focus_letters, focus_cited=focus_cited,
-        asked_vector=asked_vector,
+        question, retrieval, tokenizer, focus_letters=focus_letters, focus_cited=focus_cited
     )
     scores = calibration.probabilities(examined.features)
     found = [

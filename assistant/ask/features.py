@@ -37,7 +37,6 @@ FEATURES: tuple[str, ...] = (
     "section_preamble", "section_numbered", "section_closing",
     "focus_letter", "focus_section", "cited_before", "top_letter",
     *(f"type_ok_{kind}" for kind in KINDS_WITH_TYPE),
-    "asked_similarity", "asked_similarity_gap", "asked_similarity_rank",
 )
 
 _STRONG: dict[str, re.Pattern[str]] = {
@@ -139,10 +138,8 @@ def feature_matrix(
     focus_letters: tuple[str, ...] = (),
     focus_sections: frozenset[tuple[str, int]] = frozenset(),
     cited: frozenset[tuple[str, int]] = frozenset(),
-    asked_similarity: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One row per candidate, one column per name in `FEATURES`. Where `asked_similarity` is
-    NaN (no stored sentence vector) its three columns stay NaN: the model reads them as average."""
+    """One row per candidate, one column per name in `FEATURES`."""
     q_grams = bigrams(question.text, tokenizer)
     a_grams = bigrams("".join(question.asked), tokenizer)
     grams = [bigrams(c.text, tokenizer) for c in candidates]
@@ -193,16 +190,9 @@ def feature_matrix(
             row[f"type_ok_{kind}"] = float(s.type_ok and question.kind == kind)
         rows.append(row)
     gaps = {name: _relative(values) for name, values in (("coverage", cov), ("asked", acov), ("bigram", big_q))}
-    sims = np.full(len(candidates), np.nan) if asked_similarity is None else np.asarray(asked_similarity, dtype=float)
-    known = ~np.isnan(sims)
-    sim_gap, sim_rank = np.full(len(sims), np.nan), np.full(len(sims), np.nan)
-    if known.any():
-        sim_gap[known], sim_rank[known] = _relative(sims[known])
     matrix = np.zeros((len(candidates), len(FEATURES)), dtype=np.float64)
     for i, row in enumerate(rows):
         for name, (gap, rank) in gaps.items():
             row[f"{name}_gap"], row[f"{name}_rank"] = gap[i], rank[i]
-        row["asked_similarity"], row["asked_similarity_gap"] = sims[i], sim_gap[i]
-        row["asked_similarity_rank"] = sim_rank[i]
         matrix[i] = [row[name] for name in FEATURES]
     return matrix

@@ -22,8 +22,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from assistant.ask.answer import Answer, leads, not_found_text, retrieved_items
 from assistant.ask.calibration import Calibration
 from assistant.ask.citation import Citation
@@ -72,8 +70,6 @@ class Examination:
     evidence: list[Evidence]
     fact: tuple[bool, str, list[Citation]] | None = None
     """The answer from the letter's own fields, when the question is about the letter itself."""
-    asked_vector: np.ndarray | None = None
-    """The embedded asked part, compared with each candidate sentence's stored vector."""
 
 
 def examine(
@@ -101,23 +97,11 @@ def examine(
     fact = None if analysed.is_list or rewrite.over_letters else letter_fact(
         analysed, retrieval, tokenizer, focus_letters=rewrite.prefer_letters
     )
-    asked_vector = None if fact is not None else _asked_vector(asking, analysed, retrieval)
     evidence = [] if fact is not None else gather_evidence(
         analysed, retrieval, tokenizer, asking.calibration, focus_letters=rewrite.prefer_letters,
-        focus_cited=rewrite.prefer_cited, asked_vector=asked_vector,
+        focus_cited=rewrite.prefer_cited,
     )
-    return Examination(rewrite, analysed, retrieval, evidence, fact, asked_vector)
-
-
-def _asked_vector(asking: Asking, question: Question, retrieval: Retrieval) -> np.ndarray | None:
-    """What is asked, without the words that only say which letter (张明魁那个加电梯的建议现在卡在
-    哪一步 → 现在卡在哪一步), embedded as a query: sentences are compared with that, since the
-    whole question is closest to whatever sentence names the letter's topic. The retrieval's own
-    vector when the two are the same text."""
-    asked = question.asked_text.strip()
-    if not asked or asked == retrieval.query.strip():
-        return retrieval.query_vector
-    return asking.embedder.embed_query(asked)
+    return Examination(rewrite, analysed, retrieval, evidence, fact)
 
 
 def _focused(

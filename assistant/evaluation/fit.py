@@ -40,7 +40,6 @@ ROOT = Path(__file__).resolve().parents[2]
 QUESTION_SETS = (
     ROOT / "eval" / "corpus.jsonl",
     ROOT / "eval" / "staff.jsonl",
-    ROOT / "eval" / "staff-train.jsonl",
     ROOT.parent / "shared" / "corpus" / "questions-independent.jsonl",
 )
 CORPUS = ROOT.parent / "shared" / "corpus" / "letters"
@@ -61,18 +60,14 @@ class Rows:
     group: str
 
 
-def question_rows(asking: pipeline.Asking, question: EvalQuestion) -> Rows | None:
-    """None for a question the letter's own fields answer at run time (the model never sees it)."""
+def question_rows(asking: pipeline.Asking, question: EvalQuestion) -> Rows:
     turns = []
     for earlier in question.history:
         turns.append(turn_of(pipeline.ask(asking, earlier, turns)))
     examined = pipeline.examine(asking, question.question, turns)
-    if examined.fact is not None:
-        return None
     found = examine_candidates(
         examined.question, examined.retrieval, asking.library.tokenizer,
         focus_letters=examined.rewrite.prefer_letters, focus_cited=examined.rewrite.prefer_cited,
-        asked_vector=examined.asked_vector,
     )
     keep = [i for i, (c, s) in enumerate(zip(found.candidates, found.signals, strict=True))
             if admissible(examined.question, c, s)]
@@ -90,10 +85,9 @@ def _fit(rows: Sequence[Rows], c: float) -> tuple[np.ndarray, np.ndarray, np.nda
 
     x = np.vstack([r.features for r in rows if len(r.features)])
     y = np.concatenate([r.labels for r in rows if len(r.features)])
-    mean, scale = np.nanmean(x, axis=0), np.nanstd(x, axis=0)
-    scale[~(scale > 0)] = 1.0
-    mean = np.nan_to_num(mean)
-    model = LogisticRegression(C=c, max_iter=5000).fit(np.nan_to_num((x - mean) / scale, nan=0.0), y)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=c, max_iter=5000).fit((x - mean) / scale, y)
     return mean, scale, model.coef_[0], float(model.intercept_[0])
 
 
@@ -148,7 +142,7 @@ def cross_validate(rows: Sequence[Rows], folds: int = 5) -> tuple[float, float, 
 
 
 def fit(asking: pipeline.Asking, questions: Sequence[EvalQuestion]) -> Calibration:
-    rows = [r for q in questions if (r := question_rows(asking, q)) is not None]
+    rows = [question_rows(asking, q) for q in questions]
     c, threshold, figures = cross_validate(rows)
     mean, scale, coef, intercept = _fit(rows, c)
     meta = {

@@ -36,13 +36,3 @@ def test_more_coverage_means_a_higher_probability_under_the_prior() -> None:
     high[0, FEATURES.index("coverage")] = 1.0
     assert prior.probabilities(high)[0] > prior.probabilities(low)[0]
     assert prior.probabilities(np.zeros((0, len(FEATURES)))).shape == (0,)
-
-
-def test_a_feature_the_index_cannot_give_counts_as_average() -> None:
-    """A letter ingested before sentences were embedded has no sentence similarity (NaN): its
-    candidates are scored as if that feature were at its training mean, not dropped or zeroed."""
-    model = Calibration(np.array([0.5, 2.0]), np.array([1.0, 4.0]), np.array([1.0, -3.0]), 0.2, 0.3)
-    unknown = model.probabilities(np.array([[0.9, np.nan]]))
-    at_mean = model.probabilities(np.array([[0.9, 2.0]]))
-    assert np.allclose(unknown, at_mean)
-    assert np.isfinite(unknown).all()
