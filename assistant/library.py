@@ -23,13 +23,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from assistant.columns import LetterColumns
 from assistant.lru import LRU
 from index.reading.letter import ReplyLetter
-from index.sentence_vectors import PAYLOAD_KEY as SENTENCES_KEY
-from index.sentence_vectors import SentenceVectors
 from index.settings import Settings
 from index.storage import bm25_cache
 from index.storage.bm25 import BM25Index
@@ -49,8 +45,6 @@ CHUNKS_CACHED = 16384
 WATCH_INTERVAL_S = 1.0
 """How often a watching library asks the store whether another process committed something."""
 SPECIFIC_LETTERS = 3
-_NO_SENTENCES = SentenceVectors(np.zeros((0, 2), dtype=np.int64), np.zeros((0, 0), dtype=np.float16))
-"""Cached for a letter stored without sentence vectors (the cache cannot hold None)."""
 
 
 class StaleLetter(StoreError):
@@ -63,7 +57,6 @@ class StaleLetter(StoreError):
 @dataclass
 class _Caches:
     letters: LRU = field(default_factory=lambda: LRU(LETTERS_CACHED))
-    sentences: LRU = field(default_factory=lambda: LRU(LETTERS_CACHED))
     chunks: LRU = field(default_factory=lambda: LRU(CHUNKS_CACHED))
 
 
@@ -79,7 +72,6 @@ def letter_of(record: LetterRecord, *, validate: bool = True) -> ReplyLetter:
 
 
 def _letter_from(record: LetterRecord, data: dict[str, Any], *, validate: bool = True) -> ReplyLetter:
-    data.pop(SENTENCES_KEY, None)
     data["text"] = record.text or ""
     data.setdefault("id", record.id)
     data.setdefault("source", record.source)
@@ -133,32 +125,15 @@ class Snapshot:
         return out
 
     def _read_letters(self, letter_ids: Sequence[str]) -> dict[str, ReplyLetter]:
-        """Read from the store those of this version, parse once, cache each letter and its
-        sentence vectors."""
+        """Read from the store those of this version, parse and cache each letter."""
         out: dict[str, ReplyLetter] = {}
         for letter_id, full in self.store.letters_by_id(letter_ids).items():
             if full.version != self.records[letter_id].version:
                 continue
-            data = json.loads(full.payload or "{}")
-            found = SentenceVectors.from_json(data.get(SENTENCES_KEY))
-            letter = _letter_from(full, data)
+            letter = letter_of(full)
             self.caches.letters.put((letter_id, full.version), letter)
-            self.caches.sentences.put((letter_id, full.version), found or _NO_SENTENCES)
             out[letter_id] = letter
         return out
-
-    def sentence_vectors(self, letter_id: str) -> SentenceVectors | None:
-        """The stored vectors of the letter's sentences (read with the letter); None for a letter
-        ingested before sentences were embedded."""
-        record = self.records.get(letter_id)
-        if record is None:
-            return None
-        key = (letter_id, record.version)
-        found = self.caches.sentences.get(key)
-        if found is None:
-            self._read_letters([letter_id])
-            found = self.caches.sentences.get(key)
-        return None if found is None or found is _NO_SENTENCES else found
 
     @property
     def letters(self) -> Mapping[str, ReplyLetter]:

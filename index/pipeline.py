@@ -36,9 +36,8 @@ from index.storage.records import LetterRecord, StoreError
 from index.storage.space import check_room, ensure_reserve
 from index.storage.store import ChunkStore
 
-PIPELINE_VERSION = "5"
-"""Bump when parsing or chunking changes what a letter turns into: every letter is redone.
-5: every sentence is embedded too (`index.sentence_vectors`)."""
+PIPELINE_VERSION = "4"
+"""Bump when parsing or chunking changes what a letter turns into: every letter is redone."""
 
 STATUS_ZH: dict[Status, str] = {
     "added": "新增", "updated": "更新", "unchanged": "未变", "duplicate": "重复", "failed": "失败", "removed": "移除",

@@ -1,11 +1,10 @@
-"""Sentences as spans of a letter's text: the units an answer quotes, a citation points into
-and the index embeds one by one.
+"""Sentences as spans of a letter's text: the units an answer quotes and a citation points into.
 
 Both answer paths cut text the same way — at 。！？；, at line ends — and quote spans
 `letter.text[start:end]` with the surrounding whitespace trimmed, so a quote is always an
-exact substring of the letter and its offsets are the citation's. The index cuts a letter the
-same way when it embeds its sentences (`answer_units`, `letter_sentences`), so that the
-vectors it stores are the vectors of the very sentences the answer model weighs.
+exact substring of the letter and its offsets are the citation's. They live under `index/` so
+that anything the index derives per sentence (`letter_sentences`) cuts exactly the units the
+answer model weighs.
 """
 
 from __future__ import annotations

@@ -49,9 +49,9 @@ def letters_containing(store: ChunkStore, phrase: str) -> set[str]:
     """Committed letters whose cleaned text contains `phrase` as written."""
     if not phrase:
         return set()
-    # A letter's document is its payload (JSON, with base64 sentence vectors) then its text:
-    # Chinese cannot occur in the payload's keys or base64, ASCII can (5G, G98), so only an
-    # ASCII phrase has its hits read and checked against the text itself.
+    # A letter's document is its payload (JSON of its fields and section tree) then its text:
+    # an ASCII phrase can match the payload's keys and numbers (start, end), so its hits are
+    # read and checked against the text itself.
     ascii_only = phrase.isascii()
     with store._lock:
         got = store._letters.get(where_document={"$contains": phrase}, include=["documents"] if ascii_only else [])

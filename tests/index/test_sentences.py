@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from index.reading.letter import letter_id_for, parse_file
-from index.sentence_vectors import SentenceVectors, sentence_vectors
 from index.sentences import answer_units, is_unit, letter_sentences
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "letters"
@@ -42,18 +39,3 @@ def test_each_section_is_cut_as_an_answer_reads_it() -> None:
         for a, b in answer_units(letter.text, section.start, section.end):
             if is_unit(letter.text[a:b]):
                 assert (a, b) in stored
-
-
-def test_vectors_survive_the_payload_and_are_found_by_span() -> None:
-    rng = np.random.default_rng(0)
-    raw = rng.normal(size=(3, 8)).astype(np.float32)
-    raw /= np.linalg.norm(raw, axis=1, keepdims=True)
-    stored = sentence_vectors([(0, 10), (10, 30), (12, 20)], raw)
-    back = SentenceVectors.from_json(stored.to_json())
-    assert back is not None
-    assert np.allclose(back.vector(10, 30), raw[1], atol=1e-3)
-    # a candidate cut from inside a unit gets the shortest stored unit holding it
-    assert np.allclose(back.vector(13, 19), raw[2], atol=1e-3)
-    assert back.vector(25, 40) is None
-    assert SentenceVectors.from_json({"spans": [0, 5], "dimension": 8, "float16": "!!"}) is None
-    assert SentenceVectors.from_json(None) is None
