@@ -19,12 +19,12 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.columns import LetterColumns
-from assistant.lru import LRU
 from index.reading.letter import ReplyLetter
 from index.settings import Settings
 from index.storage import bm25_cache
@@ -54,10 +54,33 @@ class StaleLetter(StoreError):
         super().__init__(f"答复 {letter_id} 刚刚被更新或移除，请重新提问。")
 
 
+class _LRU:
+    """A small thread-safe least-recently-used map."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 @dataclass
 class _Caches:
-    letters: LRU = field(default_factory=lambda: LRU(LETTERS_CACHED))
-    chunks: LRU = field(default_factory=lambda: LRU(CHUNKS_CACHED))
+    letters: _LRU = field(default_factory=lambda: _LRU(LETTERS_CACHED))
+    chunks: _LRU = field(default_factory=lambda: _LRU(CHUNKS_CACHED))
 
 
 def searchable_text(letter: ReplyLetter, tokenizer: ChineseTokenizer) -> str:
@@ -68,10 +91,7 @@ def searchable_text(letter: ReplyLetter, tokenizer: ChineseTokenizer) -> str:
 def letter_of(record: LetterRecord, *, validate: bool = True) -> ReplyLetter:
     """The parsed letter a full record (payload and text) holds. Unvalidated it is only fit for
     reading its fields (what the word index needs), not its section tree."""
-    return _letter_from(record, json.loads(record.payload or "{}"), validate=validate)
-
-
-def _letter_from(record: LetterRecord, data: dict[str, Any], *, validate: bool = True) -> ReplyLetter:
+    data = json.loads(record.payload or "{}")
     data["text"] = record.text or ""
     data.setdefault("id", record.id)
     data.setdefault("source", record.source)
@@ -118,21 +138,15 @@ class Snapshot:
             else:
                 out[letter_id] = cached
         if missing:
-            out.update(self._read_letters(missing))
+            for letter_id, full in self.store.letters_by_id(missing).items():
+                if full.version != self.records[letter_id].version:
+                    continue
+                letter = letter_of(full)
+                self.caches.letters.put((letter_id, full.version), letter)
+                out[letter_id] = letter
             for letter_id in missing:
                 if letter_id not in out:
                     raise StaleLetter(letter_id)
-        return out
-
-    def _read_letters(self, letter_ids: Sequence[str]) -> dict[str, ReplyLetter]:
-        """Read from the store those of this version, parse and cache each letter."""
-        out: dict[str, ReplyLetter] = {}
-        for letter_id, full in self.store.letters_by_id(letter_ids).items():
-            if full.version != self.records[letter_id].version:
-                continue
-            letter = letter_of(full)
-            self.caches.letters.put((letter_id, full.version), letter)
-            out[letter_id] = letter
         return out
 
     @property

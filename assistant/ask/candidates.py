@@ -16,9 +16,9 @@ from typing import Literal
 
 from assistant.ask.citation import section_at
 from assistant.ask.retrieve import Passage, Retrieval
+from assistant.ask.spans import sentence_spans
 from index.reading.letter import ReplyLetter
 from index.reading.outline import Section
-from index.sentences import answer_units, is_unit
 from index.tokenizer import ChineseTokenizer
 
 Role = Literal[
@@ -30,6 +30,9 @@ CONTENT_ROLES = frozenset({"content"})
 WIDEN_LIMIT = 1200
 """A passage is widened to its whole section when the section is at most this long."""
 
+_ANSWER_FOLLOWS = re.compile(r"(?:答复|回复|函复|报告|说明|意见)?如下[:：]|收悉[，,。]")
+"""`…收悉，现答复如下：` followed on the same line by the answer, or `…收悉，经商发展改革委…`:
+the acknowledgement and what follows it are candidates apart."""
 _ACKNOWLEDGEMENT = re.compile(
     r"收悉|答复如下|函复如下|回复如下|意见如下|函告如下|如下[:：]$|已交我们|交由我|转交我|交我[局们委厅]|研究办理"
     r"|现将.{0,12}(?:通报|答复|报告|回复|函告|说明)|(?:针对|对于)(?:您|你)们?所?提(?:出的?)?(?:建议|提案)即"
@@ -101,6 +104,20 @@ def _scope(letter: ReplyLetter, passage: Passage) -> tuple[int, int]:
     return passage.start, passage.end
 
 
+def _split_after_formula(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`…收悉，经会同…研究，现答复如下：该项目已…` holds an acknowledgement and the first answer
+    sentence: each formula ends a candidate when something follows it."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        while (m := _ANSWER_FOLLOWS.search(text, a, b)) and b - m.end() >= 6:
+            out.append((a, m.end()))
+            a = m.end()
+            while a < b and text[a].isspace():
+                a += 1
+        out.append((a, b))
+    return out
+
+
 def _is_heading_line(top: Section | None, start: int, sentence: str) -> bool:
     """The heading of a numbered section; an item that is one full sentence (1.该公路已实施，现已
     完工。) is content even though the outline takes it as its own heading."""
@@ -162,12 +179,12 @@ def collect_candidates(retrieval: Retrieval, tokenizer: ChineseTokenizer, *, pas
         letter = snapshot.letter(passage.letter_id)
         text = letter.text
         lo, hi = _scope(letter, passage)
-        for start, end in answer_units(text, lo, hi):
+        for start, end in _split_after_formula(text, sentence_spans(text, lo, hi)):
             if (letter.id, start, end) in seen:
                 continue
             seen.add((letter.id, start, end))
             sentence = text[start:end]
-            if not is_unit(sentence):
+            if len(sentence.strip("。；;，, ")) < 6:
                 continue
             top = top_section(letter, start)
             line_start = text.rfind("\n", 0, start) + 1

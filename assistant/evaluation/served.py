@@ -83,13 +83,18 @@ def wait_for_chroma(proc: subprocess.Popen[bytes], host: str, port: int) -> None
         time.sleep(0.1)
 
 
-def stop_chroma(proc: subprocess.Popen[bytes]) -> None:
+def stop_process(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """Ask it to stop; kill it if it has not within `timeout` seconds."""
     proc.terminate()
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def stop_chroma(proc: subprocess.Popen[bytes]) -> None:
+    stop_process(proc, 10)
 
 
 @contextlib.contextmanager
@@ -186,12 +191,7 @@ def serving(settings: Settings, log: Path, *, port: int | None = None) -> Iterat
         try:
             yield served
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process, 30)
 
 
 def connect(served: Served, timeout: float = START_TIMEOUT_S) -> Any:

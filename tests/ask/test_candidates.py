@@ -66,10 +66,10 @@ def test_the_answer_after_the_reply_formula_is_a_candidate_of_its_own(
     letter: ReplyLetter, tokenizer: ChineseTokenizer
 ) -> None:
     """`…收悉，…现答复如下：东关路口信号灯已于…` is an acknowledgement and an answer."""
-    from index.sentences import answer_units
+    from assistant.ask.candidates import _split_after_formula
 
     text = letter.text
-    spans = answer_units(text, 0, len(text))
+    spans = _split_after_formula(text, sentence_spans(text, 0, len(text)))
     pieces = [text[a:b] for a, b in spans]
     assert "东关路口信号灯已于2024年3月完成改造。" in pieces
     assert any(p.startswith("您提出的") and p.endswith("收悉，") for p in pieces)

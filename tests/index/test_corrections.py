@@ -127,6 +127,8 @@ def test_the_catalogue_opens_without_the_model(store_settings: Settings, embedde
         assert letters_containing(store, "5G") == {"dc-gx-2020-dh0271"}
         assert letters_containing(store, "饮水") == {LETTER}
         assert letters_containing(store, "没有这样的词语组合") == set()
+        # an ASCII phrase is matched against the text, not the stored fields' JSON keys
+        assert letters_containing(store, '"sections"') == set()
     catalog = Catalog.open(store_settings)
     try:
         assert catalog.store is not None and catalog.store.model_id == embedder.model_id
