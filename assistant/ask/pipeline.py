@@ -19,7 +19,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from assistant.ask.answer import Answer, leads, not_found_text, retrieved_items
@@ -30,6 +30,7 @@ from assistant.ask.evidence import Evidence, gather_evidence, rerank
 from assistant.ask.extractive import answer_from_evidence
 from assistant.ask.letter_fields import letter_fact
 from assistant.ask.listing import per_letter_answer
+from assistant.ask.memo import TurnMemo, turn_key
 from assistant.ask.question import Question, analyse, question_kind, without_list_words
 from assistant.ask.retrieve import Filters, Retrieval, retrieve
 from assistant.library import Library
@@ -51,13 +52,14 @@ DEPTH = 10
 class Asking:
     """What answering needs, passed in explicitly: the settings, the index as the assistant sees
     it (with the process's one tokenizer), the embedding model, the calibrated bars and, when
-    one is configured, the LLM client."""
+    one is configured, the LLM client; and the turns of conversations replayed so far."""
 
     settings: Settings
     library: Library
     embedder: Embedder
     calibration: Calibration
     llm: OpenAILike | None = None
+    turns: TurnMemo = field(default_factory=TurnMemo)
 
 
 @dataclass
@@ -202,12 +204,22 @@ def ask(asking: Asking, question: str, history: Sequence[Turn] = (), *, filters:
 def ask_with_history(
     asking: Asking, question: str, history: Sequence[str], *, filters: Filters | None = None
 ) -> Answer:
-    """For `replyqa ask --history` and the evaluation: earlier questions are asked again to know
-    the topic and the letter in focus, as in a live conversation."""
+    """For the page's `/ask`, `replyqa ask --history` and the evaluation: earlier questions are
+    asked again to know the topic and the letter in focus, as in a live conversation — each
+    once per index version and scope (`memo`): the turn this question gives is kept too, for
+    the call that brings it as history."""
     turns: list[Turn] = []
-    for earlier in history:
-        turns.append(turn_of(ask(asking, earlier, turns, filters=filters)))
-    return ask(asking, question, turns, filters=filters)
+    version = asking.library.snapshot().fingerprint
+    for n, earlier in enumerate(history):
+        key = turn_key(version, filters, history[: n + 1])
+        turn = asking.turns.get(key)
+        if turn is None:
+            turn = turn_of(ask(asking, earlier, turns, filters=filters))
+            asking.turns.put(key, turn)
+        turns.append(turn)
+    answer = ask(asking, question, turns, filters=filters)
+    asking.turns.put(turn_key(version, filters, [*history, question]), turn_of(answer))
+    return answer
 
 
 def _timed(answer: Answer, started: float) -> Answer:
