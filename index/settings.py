@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     embed_simplified: bool = True
     """Embed traditional-script text in its simplified form (OpenCC t2s), so a simplified question
     meets a traditional letter; quotes still come from the letter as written."""
+    embed_worker_idle_s: float = 600.0
+    """`serve`: how long the model's process (documents of uploads and corrections, ~1.1 GB)
+    stays after its last use; 0 keeps it for the life of the page."""
     ingest_window_chunks: int = 512
     """Chunks embedded and committed together: larger windows pad less (texts are sorted by
     length within one), smaller ones lose less work to an interruption."""

@@ -19,8 +19,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Questions are embedded in this process without torch; documents (uploads, corrections)
     # by torch in a process of its own, started on the first of them. For a model the light
     # encoder does not compute, that process starts here and loads while this one imports
-    # gradio and reads the index: the page's start is then the longer of the two.
-    embedder = open_embedder(settings, documents=EmbeddingWorker)
+    # gradio and reads the index: the page's start is then the longer of the two. The model's
+    # process is given back after `embed_worker_idle_s` without documents.
+    embedder = open_embedder(settings, documents=EmbeddingWorker,
+                             idle_release_s=settings.embed_worker_idle_s or None)
     try:
         from assistant.service import ReplyQA
         from assistant.web.app import serve

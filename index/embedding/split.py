@@ -7,6 +7,10 @@ kernels pay for their ~12 s of imports and ~1 GB: they go to a torch `Embedder` 
 page, an `EmbeddingWorker`) made on the first non-empty `embed_documents` call. So `replyqa
 ask` never loads torch, and `replyqa serve` only once someone uploads or corrects a letter.
 
+`serve` also gives the documents' side back once it has been idle for a while
+(`idle_release_s`): the model's process holds ~1.1 GB, which a page that had one upload in the
+morning should not keep all day. The next upload starts it again (~12 s).
+
 Every process embeds questions the same way, so an answer does not depend on which process
 gave it. Folders `QueryEncoder` does not compute keep the torch path for both (`open_embedder`).
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,7 +44,8 @@ class SplitEmbedder:
     each loaded on first use (under its own lock: several page threads may ask at once while
     an upload is waiting for torch)."""
 
-    def __init__(self, settings: Settings, folder: Path, shape: Shape, *, documents: DocumentEmbedder) -> None:
+    def __init__(self, settings: Settings, folder: Path, shape: Shape, *, documents: DocumentEmbedder,
+                 idle_release_s: float | None = None) -> None:
         self.model_id, planned = planned_identity(settings)
         if planned not in (None, shape.hidden):
             raise NotLight(f"pooling width {planned} against hidden size {shape.hidden}")
@@ -54,6 +60,10 @@ class SplitEmbedder:
         self._encoder: QueryEncoder | None = None
         self._documents: Any = None
         self._encoder_lock, self._documents_lock = threading.Lock(), threading.Lock()
+        self._idle_release_s = idle_release_s
+        self._documents_busy = 0
+        self._documents_used = 0.0
+        self._release_timer: threading.Timer | None = None
 
     @property
     def documents_loaded(self) -> bool:
@@ -74,9 +84,15 @@ class SplitEmbedder:
     def embed_documents(self, texts: list[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         if not texts:  # nothing to embed must not cost torch's import
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.asarray(self._document_embedder().embed_documents(texts, on_batch=on_batch), dtype=np.float32)
+        documents = self._take_documents()
+        try:
+            return np.asarray(documents.embed_documents(texts, on_batch=on_batch), dtype=np.float32)
+        finally:
+            self._give_back_documents()
 
-    def _document_embedder(self) -> Any:
+    def _take_documents(self) -> Any:
+        """The documents' embedder, made if need be, counted as in use (so it is not released
+        under a running call)."""
         with self._documents_lock:
             if self._documents is None:
                 made = self._make_documents(self._settings)
@@ -85,12 +101,37 @@ class SplitEmbedder:
                     raise EmbedModelError(f"文档嵌入模型是 {made.model_id}（{made.dimension} 维），"
                                           f"而问题用的是 {self.model_id}（{self.dimension} 维）")
                 self._documents = made
+            self._documents_busy += 1
             return self._documents
+
+    def _give_back_documents(self) -> None:
+        with self._documents_lock:
+            self._documents_busy -= 1
+            self._documents_used = time.monotonic()
+            if self._idle_release_s is None or self._documents_busy:
+                return
+            if self._release_timer is not None:
+                self._release_timer.cancel()
+            self._release_timer = threading.Timer(self._idle_release_s, self._release_if_idle)
+            self._release_timer.daemon = True
+            self._release_timer.start()
+
+    def _release_if_idle(self) -> None:
+        with self._documents_lock:
+            idle = time.monotonic() - self._documents_used
+            if self._documents is None or self._documents_busy or idle < (self._idle_release_s or 0) * 0.99:
+                return
+            log.info("the documents' embedder was idle for %.0f s: released", idle)
+            self._documents.close()
+            self._documents = None
 
     def close(self) -> None:
         with self._documents_lock:
+            if self._release_timer is not None:
+                self._release_timer.cancel()
             if self._documents is not None:
                 self._documents.close()
+                self._documents = None
 
 
 def model_folder(settings: Settings) -> Path | None:
@@ -102,13 +143,17 @@ def model_folder(settings: Settings) -> Path | None:
     return path.resolve() if path.is_dir() else None
 
 
-def open_embedder(settings: Settings, *, documents: DocumentEmbedder = load_embedder) -> Any:
+def open_embedder(settings: Settings, *, documents: DocumentEmbedder = load_embedder,
+                  idle_release_s: float | None = None) -> Any:
     """A `SplitEmbedder` where the model folder allows it, else `documents(settings)` for
-    questions and documents alike (a user's model of another architecture, as before)."""
+    questions and documents alike (a user's model of another architecture, as before, which
+    is never released: it answers the questions too). `idle_release_s`: close the documents'
+    embedder after that long unused (None: keep it)."""
     folder = model_folder(settings)
     if folder is not None:
         try:
-            return SplitEmbedder(settings, folder, check_folder(folder), documents=documents)
+            return SplitEmbedder(settings, folder, check_folder(folder), documents=documents,
+                                 idle_release_s=idle_release_s)
         except NotLight as exc:
             log.info("questions are embedded by torch for %s: %s", folder, exc)
     return documents(settings)

@@ -81,3 +81,36 @@ def test_a_folder_of_another_architecture_keeps_the_torch_path(export_dir: Path,
     assert isinstance(chosen, Embedder), type(chosen)
     np.testing.assert_allclose(chosen.embed_query("停车难问题如何解决"),
                                load_embedder(settings).embed_query("停车难问题如何解决"), atol=1e-6)
+
+
+def test_the_model_process_is_given_back_when_idle_and_comes_back_for_the_next_upload(
+    export_dir: Path, models_dir: Path,
+) -> None:
+    """`serve`'s documents go to a process holding ~1.1 GB: gone after `idle_release_s`
+    without documents, started again (same vectors) for the next."""
+    import multiprocessing
+    import time
+
+    from index.embedding.worker import EmbeddingWorker
+
+    def model_processes() -> list[str]:
+        return [p.name for p in multiprocessing.active_children() if p.name == "replyqa-embedder"]
+
+    split = open_embedder(_settings(models_dir), documents=EmbeddingWorker, idle_release_s=1.0)
+    passages = ["农村公路养护资金由省市县三级共同承担。"]
+    try:
+        first = split.embed_documents(passages)
+        assert model_processes() and split.documents_loaded
+        deadline = time.monotonic() + 60
+        while split.documents_loaded and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not split.documents_loaded
+        deadline = time.monotonic() + 15
+        while model_processes() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not model_processes()
+        np.testing.assert_allclose(split.embed_documents(passages), first, atol=1e-6)
+        assert model_processes()
+    finally:
+        split.close()
+    assert not model_processes()
