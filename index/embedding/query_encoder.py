@@ -35,6 +35,9 @@ _MODULES = ("Transformer", "Pooling", "Normalize")
 _POOLING_MODES = ("cls_token", "mean_tokens", "max_tokens", "mean_sqrt_len_tokens", "weightedmean_tokens",
                   "lasttoken")
 _NORMS = ("attention.output.LayerNorm", "output.LayerNorm")
+PROBE = "2019年全省建成多少5G基站？"
+PROBE_TOLERANCE = 1e-4
+"""Hidden states of the graph and of numpy differ by summation order only (~1e-6 measured)."""
 
 
 class NotLight(Exception):
@@ -135,7 +138,7 @@ _Pair = tuple[np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
-class _Layer:
+class EncoderLayer:
     q: _Pair
     k: _Pair
     v: _Pair
@@ -147,15 +150,15 @@ class _Layer:
 
 
 @dataclass(frozen=True)
-class _Weights:
+class EncoderWeights:
     word: np.ndarray
     position: np.ndarray
     type0: np.ndarray
     norm: _Pair
-    layers: list[_Layer]
+    layers: list[EncoderLayer]
 
 
-def _weights(folder: Path, shape: Shape) -> _Weights:
+def _weights(folder: Path, shape: Shape) -> EncoderWeights:
     """The mapped weights, every tensor checked against the configured sizes. Checkpoints
     saved from a task model name everything under "bert." or "roberta."."""
     tensors = _mapped_tensors(folder / "model.safetensors")
@@ -181,13 +184,13 @@ def _weights(folder: Path, shape: Shape) -> _Weights:
         at = f"encoder.layer.{i}."
         pairs = [(get(f"{at}{part}.weight", *size), get(f"{at}{part}.bias", size[0])) for part, size in sizes.items()]
         pairs += [(get(f"{at}{norm}.weight", h), get(f"{at}{norm}.bias", h)) for norm in _NORMS]
-        layers.append(_Layer(*pairs))
+        layers.append(EncoderLayer(*pairs))
     if f"{prefix}encoder.layer.{shape.layers}.output.dense.weight" in tensors:
         raise NotLight(f"more encoder layers than num_hidden_layers={shape.layers}")
     position = get("embeddings.position_embeddings.weight")
     if position.shape[0] < shape.max_tokens + shape.position_offset:
         raise NotLight(f"{position.shape[0]} positions for {shape.max_tokens} tokens")
-    return _Weights(
+    return EncoderWeights(
         word=get("embeddings.word_embeddings.weight"),
         position=position,
         type0=get("embeddings.token_type_embeddings.weight")[0],
@@ -199,10 +202,15 @@ def _weights(folder: Path, shape: Shape) -> _Weights:
 class QueryEncoder:
     """One question in, its unit vector out, as sentence-transformers' float32 `encode_query`
     gives it (same prompt, tokens, truncation, pooling). Safe to call from several threads at
-    once: the tokenizer and weights are only read."""
+    once: the tokenizer and weights are only read.
 
-    def __init__(self, folder: Path) -> None:
+    With `graph_cache` (a folder) the layers run in onnxruntime over a graph of these weights
+    kept there (`index.embedding.query_graph`), else — or when onnxruntime cannot — in numpy."""
+
+    def __init__(self, folder: Path, *, graph_cache: Path | None = None) -> None:
         from tokenizers import Tokenizer
+
+        from index.embedding.query_graph import open_session
 
         folder = Path(folder)
         self.shape = light_shape(folder)
@@ -217,32 +225,58 @@ class QueryEncoder:
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=self.shape.max_tokens)
         self._blas = _OneBlasThread()
+        self._session: Any = None
+        if graph_cache is not None:
+            self._session = open_session(graph_cache, folder, self.shape, self._weights, self._agrees)
 
     def token_ids(self, text: str) -> list[int]:
         return list(self._tokenizer.encode(self.query_prompt + text).ids)
 
-    def encode(self, text: str) -> np.ndarray:
+    @property
+    def engine(self) -> str:
+        """What runs the layers: "onnxruntime" or "numpy" (for the README's claims and tests)."""
+        return "numpy" if self._session is None else "onnxruntime"
+
+    def encode(self, text: str, *, engine: str | None = None) -> np.ndarray:
+        """`engine="numpy"` forces the numpy layers (the reference the graph is checked against)."""
         ids = np.asarray(self.token_ids(text), dtype=np.int64)
-        with self._blas:
-            hidden = self._forward(ids)
+        x = self._embeddings(ids)
+        if self._session is not None and engine != "numpy":
+            hidden = self._session.run(["out"], {"hidden": x})[0]
+        else:
+            with self._blas:
+                hidden = self._layers(x)
         pooled = hidden.mean(axis=0)
         return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
 
-    def _forward(self, ids: np.ndarray) -> np.ndarray:
-        s = self.shape
+    def _agrees(self, session: Any) -> bool:
+        """Whether the graph gives the numpy layers' hidden states for a probe question (one
+        numpy pass, ~25 ms at start-up): a graph file that is damaged in place would otherwise
+        embed every question wrongly without an error."""
+        x = self._embeddings(np.asarray(self.token_ids(PROBE), dtype=np.int64))
+        with self._blas:
+            expected = self._layers(x)
+        got = session.run(["out"], {"hidden": x})[0]
+        return bool(got.shape == expected.shape and np.abs(got - expected).max() <= PROBE_TOLERANCE)
+
+    def _embeddings(self, ids: np.ndarray) -> np.ndarray:
+        s, w = self.shape, self._weights
         positions = np.arange(len(ids)) + s.position_offset
-        w = self._weights
         x = w.word[ids] + w.position[positions] + w.type0
-        x = _layer_norm(x, *w.norm, s.eps)
+        return np.ascontiguousarray(_layer_norm(x, *w.norm, s.eps), dtype=np.float32)
+
+    def _layers(self, x: np.ndarray) -> np.ndarray:
+        s, w = self.shape, self._weights
+        n = len(x)
         head = s.hidden // s.heads
         scale = np.float32(1.0 / math.sqrt(head))
         for layer in w.layers:
-            q, k, v = (_linear(x, *pair).reshape(len(ids), s.heads, head).transpose(1, 0, 2)
+            q, k, v = (_linear(x, *pair).reshape(n, s.heads, head).transpose(1, 0, 2)
                        for pair in (layer.q, layer.k, layer.v))
             scores = (q @ k.transpose(0, 2, 1)) * scale
             scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
             scores /= scores.sum(axis=-1, keepdims=True)
-            context = (scores @ v).transpose(1, 0, 2).reshape(len(ids), s.hidden)
+            context = (scores @ v).transpose(1, 0, 2).reshape(n, s.hidden)
             x = _layer_norm(_linear(context, *layer.out) + x, *layer.norm1, s.eps)
             up = _linear(x, *layer.up)
             x = _layer_norm(_linear(_gelu_tanh(up) if s.tanh_gelu else _gelu(up), *layer.down) + x, *layer.norm2, s.eps)

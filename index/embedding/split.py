@@ -35,6 +35,9 @@ from index.settings import DEFAULT_EMBED_MODEL, Settings
 
 log = logging.getLogger(__name__)
 
+GRAPH_FOLDER = "query-graphs"
+"""Under the model store: the question encoder's onnxruntime graphs (`index.embedding.query_graph`)."""
+
 DocumentEmbedder = Callable[[Settings], Any]
 """Makes what embeds documents: `load_embedder` (in process) or `EmbeddingWorker`."""
 
@@ -73,7 +76,7 @@ class SplitEmbedder:
     def query_encoder(self) -> QueryEncoder:
         with self._encoder_lock:
             if self._encoder is None:
-                self._encoder = QueryEncoder(self._folder)
+                self._encoder = QueryEncoder(self._folder, graph_cache=self._settings.model_store / GRAPH_FOLDER)
             return self._encoder
 
     def embed_query(self, text: str) -> np.ndarray:

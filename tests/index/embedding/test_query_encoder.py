@@ -92,12 +92,23 @@ def test_tokens_are_the_ones_sentence_transformers_feeds_the_model(fp32: Embedde
     assert len(light.token_ids(LONG)) == 512, "truncated where torch truncates"
 
 
-def test_vectors_match_torch_float32(fp32: Embedder, light: QueryEncoder, models_dir: Path) -> None:
+@pytest.fixture(scope="module")
+def graph(export_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> QueryEncoder:
+    encoder = QueryEncoder(export_dir, graph_cache=tmp_path_factory.mktemp("graphs"))
+    assert encoder.engine == "onnxruntime"
+    return encoder
+
+
+def test_vectors_match_torch_float32(fp32: Embedder, light: QueryEncoder, graph: QueryEncoder,
+                                     models_dir: Path) -> None:
+    on_graph = np.stack([graph.encode(q) for q in QUESTIONS])
     ours = np.stack([light.encode(q) for q in QUESTIONS])
+    assert np.sum(ours * on_graph, axis=1).min() >= 0.999999, "onnxruntime's layers are numpy's"
     torch32 = np.stack([fp32.embed_query(q) for q in QUESTIONS])
     cos = np.sum(ours * torch32, axis=1)
     worst = QUESTIONS[int(cos.argmin())][:30]
     assert cos.min() >= 0.9999, f"min cosine {cos.min():.7f} ({worst!r})"
+    assert np.sum(on_graph * torch32, axis=1).min() >= 0.9999
     assert ours.dtype == np.float32 and np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     # Against the path questions took before (bf16 where the CPU has it): what differs is
     # bf16's rounding, not ours. Printed for the README.
@@ -132,18 +143,21 @@ def test_both_gelus_match_their_definitions() -> None:
     assert np.abs(erf - tanh).max() > 1e-4, "the references differ: the test can tell the two apart"
 
 
-def test_questions_need_no_torch(export_dir: Path) -> None:
+def test_questions_need_no_torch(export_dir: Path, tmp_path: Path) -> None:
+    """Neither path (numpy; onnxruntime, writing its graph first) imports torch or its company."""
     probe = (
         "import sys, json\n"
         "from pathlib import Path\n"
         "from index.embedding.query_encoder import QueryEncoder\n"
-        f"vector = QueryEncoder(Path({str(export_dir)!r})).encode('2019年山东全省建成多少5G基站？')\n"
-        f"print(json.dumps([len(vector), [m for m in {HEAVY!r} if m in sys.modules]]))\n"
+        f"light = QueryEncoder(Path({str(export_dir)!r}), graph_cache=Path({str(tmp_path)!r}))\n"
+        "vector = light.encode('2019年山东全省建成多少5G基站？')\n"
+        "vector = light.encode('2019年山东全省建成多少5G基站？', engine='numpy')\n"
+        f"print(json.dumps([len(vector), light.engine, [m for m in {HEAVY!r} if m in sys.modules]]))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
                           check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == [384, []]
+    assert json.loads(done.stdout) == [384, "onnxruntime", []]
 
 
 def _variant(export_dir: Path, folder: Path, config: dict[str, Any] | None = None,
