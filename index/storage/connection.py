@@ -1,7 +1,8 @@
 """An open store: the Chroma client, its collections, and the committed catalog.
 
 The committed catalog (letter id → its lean committed record) is what every read filters by and
-what lists and filters are computed from. It is read once when the store opens, kept current by
+what lists and filters are computed from. It is read once when the store opens (from the copy
+this machine saved last, `catalog_cache`, brought up to date by `poll()`), kept current by
 the store's own commits and removals, and by `poll()` (cheap: what was committed lately, and how
 many records there are) or `refresh()` (everything again) when another process may have written.
 `StoreWrites` and `StoreReads` build on this; `index.storage.store.ChunkStore` is the two together.
@@ -21,6 +22,8 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 
 from index.settings import Settings
+from index.storage import catalog_cache
+from index.storage.cachefiles import default_cache_dir
 from index.storage.chroma import (
     check_collection_name,
     close_client,
@@ -30,7 +33,7 @@ from index.storage.chroma import (
     open_journal,
     pages,
 )
-from index.storage.records import LetterRecord, StoreError, record_from_meta
+from index.storage.records import LetterRecord, StoreError, record_from_meta, record_metadata
 
 POLL_OVERLAP_S = 30.0
 """`poll` asks for records committed since the newest it has seen minus this much: a commit
@@ -76,8 +79,9 @@ class StoreConnection:
         self._reconciled = 0.0
         self.max_batch_size = max(1, int(client.get_max_batch_size()))
         """Upsert/delete batch and read page size; lowered in tests to exercise paging."""
+        self._saved_generation = -1
         self._attach()
-        self._set_catalog(self._read_catalog())
+        self._open_catalog()
 
     # -- opening -------------------------------------------------------------------------
 
@@ -116,7 +120,36 @@ class StoreConnection:
 
     def close(self) -> None:
         with self._lock:
+            if self._generation != self._saved_generation:
+                self._save_catalog()
             close_client(self._client)
+
+    # -- the catalog cache ---------------------------------------------------------------
+
+    def _catalog_key(self) -> dict[str, Any]:
+        return {"collection": self._settings.collection, "model_id": self.model_id, "dimension": self.dimension}
+
+    def _open_catalog(self) -> None:
+        """The catalog as last saved on this machine brought up to date by `poll` (what was
+        committed since, and the count; everything is read again when those disagree), or
+        read whole when there is no usable saved one."""
+        metas = catalog_cache.load(default_cache_dir(self._settings), self._catalog_key())
+        catalog = None if metas is None else {
+            letter_id: record for letter_id, meta in metas.items()
+            if (record := record_from_meta(letter_id, meta, None)) is not None
+        }
+        if catalog is None:
+            self._set_catalog(self._read_catalog())
+            self._save_catalog()
+            return
+        self._set_catalog(catalog)
+        self._saved_generation = self._generation
+        self.poll()
+
+    def _save_catalog(self) -> None:
+        metas = {letter_id: record_metadata(record) for letter_id, record in self._records.items()}
+        catalog_cache.save(default_cache_dir(self._settings), self._catalog_key(), metas)
+        self._saved_generation = self._generation
 
     def __enter__(self) -> Self:
         return self
@@ -145,6 +178,8 @@ class StoreConnection:
                 self._reconnect()
                 catalog = self._read_catalog()
             self._set_catalog(catalog)
+            if changed:
+                self._save_catalog()
             return changed
 
     def poll(self) -> bool:

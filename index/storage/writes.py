@@ -133,6 +133,7 @@ class StoreWrites(StoreConnection):
             for letter_id in ids:
                 self._records[letter_id] = self._records[letter_id].model_copy(
                     update={"text_hash": hashes[letter_id]})
+            self._saved_generation = -1  # the saved catalog lacks them: saved again at close
 
     def drop_stale_chunks(self, letter_id: str, keep_version: str) -> int:
         """Delete the letter's chunks of every version but `keep_version`; returns how many."""

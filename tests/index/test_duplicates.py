@@ -13,6 +13,8 @@ from index.pipeline import content_version, ingest, ingest_lock, write_letter
 from index.reading.letter import parse_loaded
 from index.reading.load import load_file
 from index.settings import Settings
+from index.storage import catalog_cache
+from index.storage.cachefiles import default_cache_dir
 from index.storage.store import ChunkStore
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "letters"
@@ -108,6 +110,8 @@ def _as_written_before_the_check(settings: Settings, embedder: Embedder, paths: 
             letter = parse_loaded(load_file(path), source=str(path.resolve()), letter_id=path.stem)
             write_letter(path, letter, content_version(path.read_bytes(), settings), settings, store, embedder)
         store._letters.update(ids=[p.stem for p in paths], metadatas=[{"text_hash": None}] * len(paths))
+    # replyqa then kept no copy of the catalog beside the index either
+    (default_cache_dir(settings) / catalog_cache.FILE).unlink()
 
 
 def _listed(app: ReplyQA, title: str) -> int:
