@@ -6,7 +6,8 @@ A letter is listed when what the question lists letters for (its topic; alternat
 about (its title or the suggestion it answers) or in one of its sentences. What is quoted for
 it follows the question: 提到了X asks where the letter mentions X, so the sentence that says X
 is quoted; 讲的是X / 关于X / 涉及X asks what the letter is about, so the sentence naming the
-suggestion it answers (您提出的《关于…的建议》收悉) is quoted.
+suggestion it answers (您提出的《关于…的建议》收悉) is quoted; and a letter listed for who wrote
+it (平江的答复有哪些, its issuer) is quoted where it names its issuer.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from assistant.ask.answer import NOT_FOUND
 from assistant.ask.calibration import Calibration
 from assistant.ask.citation import Citation, chinese_date, make_citation
 from assistant.ask.evidence import Evidence
+from assistant.ask.letter_fields import field_span
 from assistant.ask.question import QUESTION_WORDS, Question, without_list_words
 from assistant.ask.retrieve import Retrieval
 from assistant.ask.signals import Scorer
@@ -64,6 +66,19 @@ def _topic_statement(letter: ReplyLetter) -> tuple[int, int] | None:
     return None
 
 
+def _issuer_statement(letter: ReplyLetter) -> tuple[int, int] | None:
+    """The title line when it names the issuer, else the signature line."""
+    if letter.issuer and letter.title and letter.issuer in letter.title:
+        pos = letter.text.find(letter.title)
+        if pos >= 0:
+            line_end = letter.text.find("\n", pos)
+            line_end = len(letter.text) if line_end == -1 else line_end
+            start = letter.text.rfind("\n", 0, pos) + 1
+            if line_end - start <= 300:
+                return start, line_end
+    return field_span(letter, "issuer")
+
+
 def list_answer(
     question: Question,
     retrieval: Retrieval,
@@ -97,6 +112,7 @@ def list_answer(
             best[e.letter_id] = (*key, e)
     rank = {p.letter_id: i for i, p in reversed(list(enumerate(retrieval.passages)))}
     listed: list[tuple[float, int, str, tuple[int, int]]] = []
+    by_issuer: set[str] = set()
     for letter_id in rank:
         letter = retrieval.snapshot.letter(letter_id)
         identity_cover = max(scorer.coverage(topic, scorer.identity(letter)) for topic in topics)
@@ -107,9 +123,20 @@ def list_answer(
         statement = None
         if e is None or (about and identity_cover >= calibration.list_min_coverage):
             statement = _topic_statement(letter)
+        written_by = identity_cover > sentence_cover and any(
+            scorer.coverage(topic, scorer.norm(letter.issuer or "")) >= calibration.list_min_coverage
+            for topic in topics
+        )
+        if written_by:  # 平江的答复有哪些: listed for who wrote it, so quoted where it says so
+            statement = _issuer_statement(letter) or statement
         span = statement or ((e.start, e.end) if e is not None else None)
         if span is not None:
             listed.append((score, rank[letter_id], letter_id, span))
+            if written_by:
+                by_issuer.add(letter_id)
+    if by_issuer and not _MENTION.search(question.text):
+        # the letters of that place or unit, not others whose sentences happen to name it
+        listed = [item for item in listed if item[2] in by_issuer]
     listed.sort(key=lambda item: (-round(item[0], 1), item[1]))
     chosen = listed[: calibration.max_list]
     if not chosen:

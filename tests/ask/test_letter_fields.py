@@ -43,3 +43,10 @@ def test_a_date_in_the_letter_s_body_is_not_taken_for_its_date(sample_app: Reply
     answer = sample_app.ask("白石河临江段综合治理工程计划什么时候开工？")
     assert answer.found, answer.text
     assert "2024年10月" in answer.text
+
+
+def test_who_replied_asked_colloquially(sample_app: ReplyQA) -> None:
+    answer = sample_app.ask("北山片区供水那件是谁家答复的？")
+    assert answer.found and answer.citations[0].letter == "lj-sl-2022-015", answer.text
+    assert answer.citations[0].quote == "临江县水利局" or "临江县水利局" in answer.citations[0].quote, answer.text
+    assert answer.citations[0].section in ("结尾", "开头"), answer.citations[0]

@@ -28,3 +28,14 @@ def test_a_follow_up_to_a_list_asks_every_letter_listed(sample_app: ReplyQA) -> 
     assert cited and set(cited) <= {c.letter for c in listed.citations}
     assert follow.text.startswith("上述答复中有")
     assert all(re.search(r"下一步|将|计划|预计|拟", c.quote) for c in follow.citations), follow.text
+
+
+def test_a_list_of_one_place_s_letters_quotes_where_each_names_its_issuer(sample_app: ReplyQA) -> None:
+    """临江县的答复有哪些？ lists letters for who wrote them: the body sentence that happens to
+    hold the place is not what was asked; the title or signature naming the issuer is."""
+    answer = sample_app.ask("临江县的答复有哪些？")
+    assert answer.found and answer.kind == "list", answer.text
+    cited = {c.letter for c in answer.citations}
+    assert {"lj-sl-2022-015", "lj-wj-2024-022", "lj-zr-2019-027"} <= cited, answer.text
+    for citation in answer.citations:
+        assert citation.issuer and citation.issuer in citation.quote, citation.quote
