@@ -32,6 +32,9 @@ _ABOUT = re.compile(r"讲的是|讲的|是讲|是关于|关于|涉及|针对|要
 _MENTION = re.compile(r"提到|提及|说到|谈到|讲到|写到|里有")
 SENTENCE_COVER = 0.8
 """A sentence says a topic when it holds this share of it (or the topic's rarest word)."""
+ISSUER_COVER = 0.999
+"""A list is of the letters a place or unit wrote when all of a topic is in their issuer's name
+(平江 in 平江县交通运输局), not a word of it (卫生 of 乡镇卫生院 in 卫生健康局)."""
 
 
 def list_topics(question: Question, tokenizer: ChineseTokenizer) -> list[list[str]]:
@@ -123,9 +126,8 @@ def list_answer(
         statement = None
         if e is None or (about and identity_cover >= calibration.list_min_coverage):
             statement = _topic_statement(letter)
-        written_by = identity_cover > sentence_cover and any(
-            scorer.coverage(topic, scorer.norm(letter.issuer or "")) >= calibration.list_min_coverage
-            for topic in topics
+        written_by = identity_cover > sentence_cover and any(  # every word of it in the issuer's name
+            scorer.coverage(topic, scorer.norm(letter.issuer or "")) >= ISSUER_COVER for topic in topics
         )
         if written_by:  # 平江的答复有哪些: listed for who wrote it, so quoted where it says so
             statement = _issuer_statement(letter) or statement
