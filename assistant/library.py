@@ -19,12 +19,11 @@ import json
 import logging
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from assistant.columns import LetterColumns
+from assistant.lru import LRU
 from index.reading.letter import ReplyLetter
 from index.settings import Settings
 from index.storage import bm25_cache
@@ -54,33 +53,10 @@ class StaleLetter(StoreError):
         super().__init__(f"答复 {letter_id} 刚刚被更新或移除，请重新提问。")
 
 
-class _LRU:
-    """A small thread-safe least-recently-used map."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> Any:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: Hashable, value: Any) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
 @dataclass
 class _Caches:
-    letters: _LRU = field(default_factory=lambda: _LRU(LETTERS_CACHED))
-    chunks: _LRU = field(default_factory=lambda: _LRU(CHUNKS_CACHED))
+    letters: LRU = field(default_factory=lambda: LRU(LETTERS_CACHED))
+    chunks: LRU = field(default_factory=lambda: LRU(CHUNKS_CACHED))
 
 
 def searchable_text(letter: ReplyLetter, tokenizer: ChineseTokenizer) -> str:

@@ -103,7 +103,7 @@ def _line_span(text: str, pos: int) -> tuple[int, int]:
     return start, end
 
 
-def _find_line(text: str, value: str, *, last: bool = False, limit: int = 300) -> tuple[int, int] | None:
+def find_line(text: str, value: str, *, last: bool = False, limit: int = 300) -> tuple[int, int] | None:
     """The line holding `value` (its last occurrence when `last`), or the value alone when the
     line is too long to quote."""
     pos = text.rfind(value) if last else text.find(value)
@@ -145,23 +145,23 @@ def field_span(letter: ReplyLetter, field: str) -> tuple[int, int] | None:
     text = letter.text
     value = getattr(letter, field, None) if field not in ("suggestion", "contact") else None
     if field == "issuer":
-        return _find_line(text, letter.issuer or "", last=True) if letter.issuer else None
+        return find_line(text, letter.issuer or "", last=True) if letter.issuer else None
     if field == "date":
         return _date_span(letter)
     if field == "addressee":
         if letter.addressee:
-            return _find_line(text, letter.addressee)
+            return find_line(text, letter.addressee)
         m = _PERSON.search(text)
-        return _find_line(text, m.group()) if m else None
+        return find_line(text, m.group()) if m else None
     if field == "number" and letter.number:
-        return _find_line(text, letter.number) or _find_line(text, letter.number.strip("第号"))
+        return find_line(text, letter.number) or find_line(text, letter.number.strip("第号"))
     if field == "suggestion" and letter.suggestion_title:
         pos = text.find(letter.suggestion_title)
         if pos >= 0:
-            return _find_line(text, letter.suggestion_title) or (pos, pos + len(letter.suggestion_title))
+            return find_line(text, letter.suggestion_title) or (pos, pos + len(letter.suggestion_title))
         return None
     if field == "doc_number" and value:
-        return _find_line(text, str(value))
+        return find_line(text, str(value))
     if field == "contact":
         m = _CONTACT_LINE.search(text) or _PHONE.search(text)
         if m is None:

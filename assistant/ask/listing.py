@@ -18,7 +18,7 @@ from assistant.ask.answer import NOT_FOUND
 from assistant.ask.calibration import Calibration
 from assistant.ask.citation import Citation, chinese_date, make_citation
 from assistant.ask.evidence import Evidence
-from assistant.ask.letter_fields import field_span
+from assistant.ask.letter_fields import field_span, find_line
 from assistant.ask.question import QUESTION_WORDS, Question, without_list_words
 from assistant.ask.retrieve import Retrieval
 from assistant.ask.signals import Scorer
@@ -72,13 +72,7 @@ def _topic_statement(letter: ReplyLetter) -> tuple[int, int] | None:
 def _issuer_statement(letter: ReplyLetter) -> tuple[int, int] | None:
     """The title line when it names the issuer, else the signature line."""
     if letter.issuer and letter.title and letter.issuer in letter.title:
-        pos = letter.text.find(letter.title)
-        if pos >= 0:
-            line_end = letter.text.find("\n", pos)
-            line_end = len(letter.text) if line_end == -1 else line_end
-            start = letter.text.rfind("\n", 0, pos) + 1
-            if line_end - start <= 300:
-                return start, line_end
+        return find_line(letter.text, letter.title) or field_span(letter, "issuer")
     return field_span(letter, "issuer")
 
 

@@ -13,12 +13,10 @@ correction) is a new key, and its turns are answered afresh.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 
-from assistant.ask.conversation import Turn
 from assistant.ask.retrieve import Filters
+from assistant.lru import LRU
 
 TURNS_KEPT = 4096
 """About 30 bytes of key text and a few ids a turn: well under a megabyte."""
@@ -31,24 +29,8 @@ def turn_key(version: str, filters: Filters | None, questions: Sequence[str]) ->
     return (version, filters if filters is not None and not filters.empty else None, tuple(questions))
 
 
-class TurnMemo:
-    """A thread-safe least-recently-used map from `turn_key` to the turn it gave."""
+class TurnMemo(LRU):
+    """`turn_key` → the `Turn` that question gave."""
 
     def __init__(self, size: int = TURNS_KEPT) -> None:
-        self.size = size
-        self._turns: OrderedDict[TurnKey, Turn] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: TurnKey) -> Turn | None:
-        with self._lock:
-            turn = self._turns.get(key)
-            if turn is not None:
-                self._turns.move_to_end(key)
-            return turn
-
-    def put(self, key: TurnKey, turn: Turn) -> None:
-        with self._lock:
-            self._turns[key] = turn
-            self._turns.move_to_end(key)
-            while len(self._turns) > self.size:
-                self._turns.popitem(last=False)
+        super().__init__(size)

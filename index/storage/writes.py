@@ -19,6 +19,7 @@ import numpy as np
 from chromadb.errors import NotFoundError
 
 from index.chunk import Chunk
+from index.storage.chroma import get_by_ids
 from index.storage.connection import StoreConnection
 from index.storage.records import (
     LetterRecord,
@@ -211,15 +212,9 @@ class StoreWrites(StoreConnection):
 
     def _stored_versions(self, letter_ids: Sequence[str]) -> dict[str, str]:
         """Letter id → committed version, read from the records as they are in Chroma now."""
-        out: dict[str, str] = {}
-        unique = list(dict.fromkeys(letter_ids))
-        for begin in range(0, len(unique), self.max_batch_size):
-            got = self._letters.get(ids=unique[begin: begin + self.max_batch_size], include=["metadatas"])
-            for letter_id, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
-                record = record_from_meta(letter_id, meta, None) if meta is not None else None
-                if record is not None:
-                    out[letter_id] = record.version
-        return out
+        found = get_by_ids(self._letters, letter_ids, ["metadatas"], self.max_batch_size)
+        records = (record_from_meta(letter_id, meta, None) for letter_id, (meta, _, _) in found.items())
+        return {record.id: record.version for record in records if record is not None}
 
     def _collect_by_scan(self) -> int:
         committed = self.committed_versions()
