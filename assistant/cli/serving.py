@@ -25,6 +25,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                              idle_release_s=settings.embed_worker_idle_s or None)
     try:
         from assistant.service import ReplyQA
+        from assistant.web.gradio_stubs import skip_stub_writing
+
+        skip_stub_writing()
         from assistant.web.app import serve
         from assistant.web.auth import AuthConfigError, users_from_settings
 
