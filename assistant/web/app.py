@@ -35,7 +35,7 @@ from assistant.web.auth import make_auth, users_from_settings
 from assistant.web.browse_tab import BrowseTab, build_browse_tab, letter_list, open_outputs
 from assistant.web.chat_tab import ChatTab, build_chat_tab
 from assistant.web.examples import pick_examples
-from assistant.web.facets import facet_choices
+from assistant.web.facets import facet_choices, letters_info
 from assistant.web.hittest_tab import build_hittest_tab
 from assistant.web.letters_html import locate
 from assistant.web.manage import ManagePolicy
@@ -99,7 +99,8 @@ def build_app(app: ReplyQA, *, policy: ManagePolicy | None = None) -> gr.Blocks:
     who may change the index from it (by default: anyone, as on a page served on 127.0.0.1
     without login)."""
     policy = policy or ManagePolicy(login=False, local=True)
-    choices = facet_choices(app.letters())
+    records = app.letters()
+    choices = facet_choices(records)
     exports = Path(tempfile.mkdtemp(prefix="replyqa-export-"))
     examples = Examples(app)
 
@@ -108,7 +109,7 @@ def build_app(app: ReplyQA, *, policy: ManagePolicy | None = None) -> gr.Blocks:
         current_letter = gr.State(None)
         gr.Markdown(INTRO)
         with gr.Tabs() as tabs:
-            chat = build_chat_tab(app, conv, choices, exports)
+            chat = build_chat_tab(app, conv, choices, exports, letters_info(records))
             browse = build_browse_tab(app, current_letter, choices, policy)
             build_hittest_tab(app, chat.filters)
             upload = build_upload_tab(app)
@@ -122,12 +123,14 @@ def build_app(app: ReplyQA, *, policy: ManagePolicy | None = None) -> gr.Blocks:
 def _wire(app: ReplyQA, demo: gr.Blocks, tabs: gr.Tabs, conv: gr.State, current_letter: gr.State, chat: ChatTab,
           browse: BrowseTab, ingested: tuple[Any, ...], examples: Examples, policy: ManagePolicy) -> None:
     # The handlers' names become (private) api names in the page config: never `ask` or `letters`.
-    def refresh(text: str, issuer: str, year: str, channel: str) -> tuple[Any, ...]:
-        """New choices for the dropdowns of both tabs (values kept), the browse list under its
-        current filters, and the example questions: what the page shows after the index changed."""
-        new = facet_choices(app.letters())
+    def refresh(text: str, issuer: str, year: str, channel: str, chosen: list[str] | None) -> tuple[Any, ...]:
+        """New choices for the dropdowns of both tabs (values kept, and the chosen letters kept
+        among the choices), the browse list under its current filters, and the example
+        questions: what the page shows after the index changed."""
+        records = app.letters()
+        new = facet_choices(records, keep_letters=chosen or ())
         return (gr.Dropdown(choices=new["issuer"]), gr.Dropdown(choices=new["year"]), gr.Dropdown(choices=new["year"]),
-                gr.Dropdown(choices=new["letters"]), gr.Dropdown(choices=new["issuer"]),
+                gr.Dropdown(choices=new["letters"], info=letters_info(records)), gr.Dropdown(choices=new["issuer"]),
                 gr.Dropdown(choices=new["year"]), letter_list(app, text, issuer, year, channel),
                 *example_updates(chat, examples.current()))
 
@@ -143,15 +146,23 @@ def _wire(app: ReplyQA, demo: gr.Blocks, tabs: gr.Tabs, conv: gr.State, current_
         return gr.Column(visible=policy.allows(getattr(request, "username", None)))
 
     private: dict[str, Any] = {"api_visibility": "private"}
-    browse.ask_this.click(lambda lid: (gr.Dropdown(value=[lid] if lid else []), gr.Tabs(selected="chat")),
-                          current_letter, [chat.f_letters, tabs], **private)
+    def ask_about(letter_id: str | None) -> tuple[Any, ...]:
+        """就这封答复提问: the chat narrowed to the letter being read, which need not be among the
+        newest the dropdown lists."""
+        if not letter_id:
+            return gr.Dropdown(value=[]), gr.Tabs(selected="chat")
+        choices = facet_choices(app.letters(), keep_letters=[letter_id])["letters"]
+        return gr.Dropdown(choices=choices, value=[letter_id]), gr.Tabs(selected="chat")
+
+    browse.ask_this.click(ask_about, current_letter, [chat.f_letters, tabs], **private)
     chat.open_key.change(open_from_chat, [chat.open_key, conv], [*browse.opened, current_letter, tabs],
                          show_progress="hidden", **private)
     facets = [chat.f_issuer, chat.f_from, chat.f_to, chat.f_letters, browse.issuer, browse.year, browse.letter_list,
               *chat.examples, chat.examples_note]
+    shown = [*browse.inputs, chat.f_letters]
     for event in (*ingested, *browse.changed):
-        event.then(refresh, browse.inputs, facets, **private)
-    demo.load(refresh, browse.inputs, facets, **private)
+        event.then(refresh, shown, facets, **private)
+    demo.load(refresh, shown, facets, **private)
     demo.load(manage_visible, None, browse.manage_box, **private)
     demo.load(None, js=assets.page_js(UPLOAD_TYPES))
 

@@ -66,8 +66,10 @@ class ChatTab:
         return [self.f_issuer, self.f_from, self.f_to, self.f_channel, self.f_letters]
 
 
-def build_chat_tab(app: ReplyQA, conv: gr.State, choices: dict[str, Choices], exports: Path) -> ChatTab:
-    """The tab and its own events; `exports` is the folder exported files are served from."""
+def build_chat_tab(app: ReplyQA, conv: gr.State, choices: dict[str, Choices], exports: Path,
+                   letters_note: str | None = None) -> ChatTab:
+    """The tab and its own events; `exports` is the folder exported files are served from, and
+    `letters_note` says when 只在这些答复中检索 does not list every letter."""
     with gr.Tab("问答", id="chat"):
         with gr.Row():
             with gr.Column(scale=3):
@@ -91,7 +93,7 @@ def build_chat_tab(app: ReplyQA, conv: gr.State, choices: dict[str, Choices], ex
                     docx = gr.Button("导出 Word", elem_id="rq-export-docx", size="sm")
                     md = gr.Button("导出 Markdown", elem_id="rq-export-md", size="sm")
                 export_file = gr.File(label="导出文件", visible=False, elem_id="rq-export", interactive=False)
-                f_issuer, f_from, f_to, f_channel, f_letters = _filters(choices)
+                f_issuer, f_from, f_to, f_channel, f_letters = _filters(choices, letters_note)
             with gr.Column(scale=2):
                 source = gr.HTML(SOURCE_PLACEHOLDER, elem_id="rq-source", js_on_load=assets.scroll_to_mark_js())
         cite_key = gr.Textbox(visible="hidden", elem_id="rq-cite-key", label="所点引用")
@@ -106,7 +108,7 @@ def build_chat_tab(app: ReplyQA, conv: gr.State, choices: dict[str, Choices], ex
     return tab
 
 
-def _filters(choices: dict[str, Choices]) -> tuple[gr.Dropdown, ...]:
+def _filters(choices: dict[str, Choices], letters_note: str | None) -> tuple[gr.Dropdown, ...]:
     """检索范围: closed by default, so the page opens as a plain chat; what is set in it shows
     as chips by the question box all the same."""
     with gr.Accordion("检索范围（可选）", open=False, elem_id="rq-filters"):
@@ -117,7 +119,7 @@ def _filters(choices: dict[str, Choices]) -> tuple[gr.Dropdown, ...]:
             f_from = gr.Dropdown(choices=choices["year"], value=ALL, label="年份从", elem_id="rq-f-from")
             f_to = gr.Dropdown(choices=choices["year"], value=ALL, label="年份至", elem_id="rq-f-to")
             f_channel = gr.Dropdown(choices=CHANNEL_CHOICES, value=ALL, label="渠道", elem_id="rq-f-channel")
-        f_letters = gr.Dropdown(choices=choices["letters"], value=[], multiselect=True,
+        f_letters = gr.Dropdown(choices=choices["letters"], value=[], multiselect=True, info=letters_note,
                                 label="只在这些答复中检索", elem_id="rq-f-letters")
     return f_issuer, f_from, f_to, f_channel, f_letters
 

@@ -9,6 +9,7 @@ rebuilt after every import.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from assistant.ask.retrieve import Filters
@@ -21,17 +22,36 @@ CHANNEL_CHOICES = [("全部", ALL), *((name, code) for code, name in CHANNEL_ZH.
 Choices = list[tuple[str, str]]
 
 
-def facet_choices(records: Sequence[LetterRecord]) -> dict[str, Choices]:
-    """Dropdown choices from what is indexed: issuers by name, years newest first, and the
-    letters newest first (for 只在这些答复中检索)."""
-    issuers = sorted({r.issuer for r in records if r.issuer})
+CHOICES_LIMIT = 300
+"""At most this many issuers or letters in a dropdown, as the browse list shows at most 300
+rows. A dropdown's choices are in the page's config, which every visitor downloads and gradio
+copies for each page load: with all of them it was 9 MB at 28 k letters (a second of the start
+at 100 k chunks), and a dropdown of thousands of titles is not something anyone picks from.
+Other issuers are typed (part of a name); other letters are asked about from 信件浏览."""
+
+def facet_choices(records: Sequence[LetterRecord], *, keep_letters: Sequence[str] = (),
+                  limit: int = CHOICES_LIMIT) -> dict[str, Choices]:
+    """Dropdown choices from what is indexed: issuers by name (the `limit` with most letters),
+    years newest first, and the `limit` newest letters (for 只在这些答复中检索) with the letters of
+    `keep_letters` after them, so that a letter already chosen stays a valid choice."""
+    counts = Counter(r.issuer for r in records if r.issuer)
+    issuers = sorted(sorted(counts, key=lambda i: (-counts[i], i))[:limit])
     years = sorted({r.year for r in records if r.year > 0}, reverse=True)
+    newest = sorted(records, key=lambda r: r.date or "", reverse=True)
+    shown = newest[:limit]
+    listed = {r.id for r in shown}
+    kept = set(keep_letters) - listed
+    shown += [r for r in newest[limit:] if r.id in kept]
     return {
         "issuer": [("全部单位", ALL)] + [(i, i) for i in issuers],
         "year": [("不限", ALL)] + [(str(y), str(y)) for y in years],
-        "letters": [(f"{r.title}（{r.date or '日期不详'}）", r.id)
-                    for r in sorted(records, key=lambda r: r.date or "", reverse=True)],
+        "letters": [(f"{r.title}（{r.date or '日期不详'}）", r.id) for r in shown],
     }
+
+
+def letters_info(records: Sequence[LetterRecord], limit: int = CHOICES_LIMIT) -> str | None:
+    """The note under 只在这些答复中检索 when it does not list every letter."""
+    return f"列出最近的 {limit} 封；其他答复请在“信件浏览”中打开后点“就这封答复提问”" if len(records) > limit else None
 
 
 def make_filters(
