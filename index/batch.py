@@ -54,7 +54,7 @@ def letter_record(item: Prepared) -> LetterRecord:
         channel=letter.channel,
         n_chunks=len(item.chunks),
         content_hash=item.version,
-        text_hash=text_hash(letter.text),
+        text_hash=text_hash(letter.body),
         payload=letter.model_dump_json(exclude={"text"}),
         text=letter.text,
     )

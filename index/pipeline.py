@@ -36,7 +36,7 @@ from index.storage.records import LetterRecord, StoreError
 from index.storage.space import check_room, ensure_reserve
 from index.storage.store import ChunkStore
 
-PIPELINE_VERSION = "4"
+PIPELINE_VERSION = "5"
 """Bump when parsing or chunking changes what a letter turns into: every letter is redone."""
 
 STATUS_ZH: dict[Status, str] = {
@@ -230,7 +230,7 @@ def ingest(
 
 def _check_read(item: Prepared, originals: Originals, store: ChunkStore) -> Prepared | FileResult:
     """A file read anew: indexed, or a duplicate of the original of its text."""
-    digest = text_hash(item.letter.text)
+    digest = text_hash(item.letter.body)
     first = originals.original(digest, item.letter.id)
     if first is None:
         item.replaces = originals.claim(digest, item.letter.id, str(item.path.resolve()))

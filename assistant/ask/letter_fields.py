@@ -116,9 +116,11 @@ def find_line(text: str, value: str, *, last: bool = False, limit: int = 300) ->
 
 
 def _field_line(letter: ReplyLetter, keys: tuple[str, ...], tokenizer: ChineseTokenizer) -> tuple[int, int] | None:
-    """A `key：value` line whose key the question names (交办日期 for 哪天交办的)."""
+    """A `key：value` line of the letter whose key the question names (交办日期 for 哪天交办的).
+    Not among the page's information lines: any question word may be part of a page key
+    (几家托育机构 is no question about 发布机构); those lines answer only the fields asked by name."""
     pos = 0
-    for line in letter.text.split("\n"):
+    for line in letter.body.split("\n"):
         m = _FIELD_LINE.match(line)
         if m:
             key = tokenizer.normalize(m["key"])
@@ -128,8 +130,7 @@ def _field_line(letter: ReplyLetter, keys: tuple[str, ...], tokenizer: ChineseTo
     return None
 
 
-def _date_span(letter: ReplyLetter) -> tuple[int, int] | None:
-    text = letter.text
+def _date_span(letter: ReplyLetter, text: str) -> tuple[int, int] | None:
     if not letter.date:
         return None
     closing_from = next((s.start for s in letter.sections if s.kind == "closing"), max(len(text) - 200, 0))
@@ -141,13 +142,20 @@ def _date_span(letter: ReplyLetter) -> tuple[int, int] | None:
 
 
 def field_span(letter: ReplyLetter, field: str) -> tuple[int, int] | None:
-    """Where the letter states one of its parsed fields."""
-    text = letter.text
+    """Where the letter states one of its parsed fields: in its own text, else in the page's
+    information lines after it (a 发布机构 or 文号 the letter itself does not state)."""
+    span = _span_in(letter, field, letter.body)
+    if span is None and letter.page_info_start is not None:
+        span = _span_in(letter, field, letter.text)
+    return span
+
+
+def _span_in(letter: ReplyLetter, field: str, text: str) -> tuple[int, int] | None:
     value = getattr(letter, field, None) if field not in ("suggestion", "contact") else None
     if field == "issuer":
         return find_line(text, letter.issuer or "", last=True) if letter.issuer else None
     if field == "date":
-        return _date_span(letter)
+        return _date_span(letter, text)
     if field == "addressee":
         if letter.addressee:
             return find_line(text, letter.addressee)

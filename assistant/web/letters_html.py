@@ -18,7 +18,7 @@ from assistant.web.references import SAMPLE_MARK, facts_of, reference_line
 from assistant.web.render import OPEN_TITLE, esc
 from assistant.web.search import Hit
 from index.pipeline import STATUS_ZH, FileResult
-from index.reading.letter import ReplyLetter
+from index.reading.letter import PAGE_INFO, ReplyLetter
 from index.reading.outline import SECTION_NAMES, Section
 from index.storage.corrections import Correction
 
@@ -133,6 +133,9 @@ def source_html(letter: ReplyLetter | None, citation: Citation, *, nonce: str = 
     if section is not None:
         lo, hi = section.start, section.end
         heading = f"{section_name(section)}　{section.heading}".strip()
+    elif letter.page_info_start is not None and start >= letter.page_info_start:
+        lo, hi = letter.page_info_start, len(letter.text)
+        heading = f"{PAGE_INFO}（原网页上的信息栏，不是答复正文）"
     else:
         lo, hi = max(0, start - _CONTEXT), min(len(letter.text), end + _CONTEXT)
         heading = "引文上下文"

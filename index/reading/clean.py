@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.reading.page_meta import harvest_page_meta, is_page_meta, unbracket_keys
+from index.reading.page_meta import harvest_page_meta, is_citable, is_page_meta, tidy_page_line, unbracket_keys
 from index.reading.units import LETTERHEAD_WORDS, UNIT_SUFFIXES
 from index.vocab import alternation, load_vocabulary
 
@@ -102,6 +102,9 @@ class CleanedText:
     """Metadata harvested from page chrome (名称, 发布机构, 发布日期, 来源, 文号, …)."""
     dropped: list[str] = field(default_factory=list)
     """The lines removed, for inspection and tests."""
+    page_lines: list[str] = field(default_factory=list)
+    """The metadata lines worth quoting (`page_meta.is_citable`), in page order, a value that
+    stood on the next line joined to its key: not part of the letter's text, kept beside it."""
     breaks: set[int] = field(default_factory=set)
     """Indices of kept lines that had removed page chrome right before them: two lines that
     look like one heading (an issuer above a title) only belong together without a break."""
@@ -118,8 +121,10 @@ def clean_text(raw: str, page_title: str | None = None) -> CleanedText:
     # Folding joins `首页 政务公开 建议提案` into one word, so menus are told apart before it.
     menus = {line for raw_line, line in zip(raw_lines, lines, strict=True) if _is_menu(raw_line)}
     lines = _split_glued(lines)
-    kept, dropped, breaks = _drop_boilerplate(lines, fields, menus)
-    return CleanedText("\n".join(kept), fields, dropped, breaks)
+    page_lines: list[str] = []
+    kept, dropped, breaks = _drop_boilerplate(lines, fields, menus, page_lines)
+    unique = list(dict.fromkeys(page_lines))  # a page that shows its table twice
+    return CleanedText("\n".join(kept), fields, dropped, unique, breaks)
 
 
 def _normalise_characters(text: str) -> str:
@@ -259,9 +264,10 @@ def _looks_like_nav(line: str) -> bool:
 
 
 def _drop_boilerplate(
-    lines: list[str], fields: dict[str, str], menus: set[str]
+    lines: list[str], fields: dict[str, str], menus: set[str], page_lines: list[str]
 ) -> tuple[list[str], list[str], set[int]]:
-    """Kept lines, dropped lines, and the kept lines that had page chrome cut out just before them."""
+    """Kept lines, dropped lines, and the kept lines that had page chrome cut out just before
+    them; the citable metadata lines are added to `page_lines`."""
     kept: list[tuple[int, str]] = []
     dropped: list[str] = []
     pending_key: str | None = None
@@ -280,12 +286,18 @@ def _drop_boilerplate(
             and not is_title_like(line)
         ):
             fields.setdefault(pending_key, line)
+            if page_lines and page_lines[-1] == tidy_page_line(dropped[-1]):  # `发布机构：` above its value
+                page_lines[-1] = tidy_page_line(f"{dropped[-1]}：{line}")
+            elif is_citable(f"{pending_key}：{line}"):
+                page_lines.append(tidy_page_line(f"{dropped[-1]}：{line}"))
             pending_key = None
             dropped.append(line)
             continue
         pending_key = None
         if is_page_meta(line):
             pending_key = harvest_page_meta(line, fields)
+            if is_citable(line):
+                page_lines.append(tidy_page_line(line))
             dropped.append(line)
         elif _is_boilerplate(line) or _FOOTER_CREDIT.match(compact):
             harvest_page_meta(line, fields)

@@ -33,6 +33,9 @@ from index.reading.load import LoadedText, load_file
 from index.reading.outline import Section, build_outline
 from index.reading.title import extract_title
 
+PAGE_INFO = "网页信息"
+"""How a citation names the page's information lines (`ReplyLetter.page_info_start`)."""
+
 
 class ReplyLetter(BaseModel):
     id: str
@@ -56,6 +59,16 @@ class ReplyLetter(BaseModel):
     doc_number: str | None = None
     text: str
     sections: list[Section] = Field(default_factory=list)
+    page_info_start: int | None = None
+    """Where the page's information lines start in `text` (发布机构：…, 文号：…, after the letter
+    and a blank line), or None. They are what the page says about the letter, quoted by answers
+    about its fields; they are no section, so they are never chunked or retrieved, and the
+    parse above saw the letter without them."""
+
+    @property
+    def body(self) -> str:
+        """The letter's own text, without the page's information lines."""
+        return self.text if self.page_info_start is None else self.text[: self.page_info_start].rstrip("\n")
 
     def all_sections(self) -> list[Section]:
         return [s for top in self.sections for s in top.walk()]
@@ -98,6 +111,9 @@ def parse_loaded(loaded: LoadedText, *, source: str, letter_id: str) -> ReplyLet
         breaks=cleaned.breaks,
     )
     letter.format, letter.encoding, letter.ocr = loaded.format, loaded.encoding, loaded.ocr
+    if cleaned.page_lines:
+        letter.page_info_start = len(letter.text) + 2
+        letter.text = letter.text + "\n\n" + "\n".join(cleaned.page_lines)
     return letter
 
 

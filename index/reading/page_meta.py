@@ -2,7 +2,8 @@
 values it gives.
 
 The cleaner drops these lines from the letter's text but keeps what they say: `名称`, `发布机构`,
-`发布日期`, `文号` and friends are fallbacks for the letter's own fields. Tables come as
+`发布日期`, `文号` and friends are fallbacks for the letter's own fields, and the lines that say
+them (`is_citable`) are kept after the letter, where an answer about those fields can quote them. Tables come as
 `key：value` pairs (several to a line, or the value on the next line), behind list bullets, and
 as rows of keys and values without colons.
 """
@@ -14,7 +15,9 @@ from pathlib import Path
 
 from index.vocab import load_vocabulary
 
-_PAGE_KEYS = load_vocabulary(Path(__file__).with_name("page_meta.toml"))["keys"]
+_VOCAB = load_vocabulary(Path(__file__).with_name("page_meta.toml"))
+_PAGE_KEYS = _VOCAB["keys"]
+_CITABLE_KEYS = frozenset(_VOCAB["citable"])
 # Any key, spaces inside allowed, longest first.
 _ANY_KEY = "|".join(sorted(("\\s*".join(map(re.escape, k)) for k in _PAGE_KEYS), key=len, reverse=True))
 _PAGE_KEY_RE = re.compile("(" + _ANY_KEY + r")\s*[:：|]")
@@ -40,6 +43,7 @@ _PAGE_KEY_BARE = re.compile(
 _PAGE_ROW_START = re.compile("^(?:" + _ANY_KEY + r")\s")
 _PAGE_KEY_ANY = re.compile("|".join(map(re.escape, _PAGE_KEYS)))
 _SENTENCE = re.compile(r"[，。；！？]")
+_WEB_ADDRESS = re.compile(r"[A-Za-z0-9-]+\.[A-Za-z]{2,}")
 # A list bullet in front of a metadata line (`- 索引号：…`).
 _LIST_MARK = re.compile(r"^[-*]\s*")
 _PAGE_LINE_START = re.compile(
@@ -77,19 +81,45 @@ def _is_page_row(line: str) -> bool:
     return bool(start and not _SENTENCE.search(line) and _PAGE_KEY_ANY.search(line, start.end()))
 
 
+def page_pairs(line: str) -> list[tuple[str, str]]:
+    """The (key, value) pairs of a metadata line, in order; a value ends where the next field
+    starts, even one that is not a known key (`作者：`), and may be empty."""
+    matches = list(_HARVEST_KEY_RE.finditer(line))
+    pairs = []
+    for i, m in enumerate(matches):
+        key = re.sub(r"\s", "", next(g for g in m.groups() if g))
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(line)
+        value = re.split(r"【|\s{2,}|字体|字號|打印|浏览|\s[^\s:：]{1,6}[:：]", line[m.end():end])[0]
+        pairs.append((key, value.strip(" |:：\u3000")))
+    return pairs
+
+
+def _citable_pairs(line: str) -> list[tuple[str, str]]:
+    return [(key, value) for key, value in page_pairs(line)
+            if key in _CITABLE_KEYS and value and not _WEB_ADDRESS.search(value)]
+
+
+def is_citable(line: str) -> bool:
+    """A metadata line that says something about the letter (its publisher, number, dates or
+    name): kept after the letter so that an answer can quote it. A web address (a mirror
+    site's `来源：m.example.cn`) says nothing about the letter."""
+    return bool(_citable_pairs(line))
+
+
+def tidy_page_line(line: str) -> str:
+    """A metadata line as it is kept after the letter: its citable fields with their values, as
+    `key：value` cells (`名 称：| 关于…` → `名称：关于…`); counters, editors and empty cells left
+    out. The line is our rendering of the page's table; what it says is unchanged."""
+    return "　".join(f"{key}：{value}" for key, value in _citable_pairs(line))
+
+
 def harvest_page_meta(line: str, fields: dict[str, str]) -> str | None:
     """Collect `key: value` pairs from a page-metadata line (several may be glued together).
 
     Returns the key whose value is missing (a table that puts the value on the next line).
     """
-    matches = list(_HARVEST_KEY_RE.finditer(line))
     missing = None
-    for i, m in enumerate(matches):
-        key = re.sub(r"\s", "", next(g for g in m.groups() if g))
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(line)
-        # A value ends where the next field starts, even one that is not a known key (`作者：`).
-        value = re.split(r"【|\s{2,}|字体|字號|打印|浏览|\s[^\s:：]{1,6}[:：]", line[m.end():end])[0]
-        value = value.strip(" |:：")
+    for key, value in page_pairs(line):
         if value and key not in fields:
             fields[key] = value
         missing = None if value else key

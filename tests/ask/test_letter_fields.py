@@ -50,3 +50,27 @@ def test_who_replied_asked_colloquially(sample_app: ReplyQA) -> None:
     assert answer.found and answer.citations[0].letter == "lj-sl-2022-015", answer.text
     assert answer.citations[0].quote == "临江县水利局" or "临江县水利局" in answer.citations[0].quote, answer.text
     assert answer.citations[0].section in ("结尾", "开头"), answer.citations[0]
+
+
+def test_a_field_only_the_page_states_is_quoted_from_the_page_s_lines(sample_app: ReplyQA) -> None:
+    """qh-zj-2022-027's 文号 stands only in the page's table (文号：青建建议复〔2022〕11号), which is
+    kept after the letter: the answer quotes that line and names it as the page's, not the letter's."""
+    letter = sample_app.letter("qh-zj-2022-027")
+    assert letter is not None and letter.page_info_start is not None
+    assert "青建建议复〔2022〕11号" not in letter.body
+    answer = sample_app.ask("青河市住建局答复第27号建议的文号是多少？")
+    assert answer.found, answer.text
+    (citation,) = answer.citations
+    assert citation.letter == "qh-zj-2022-027" and "青建建议复〔2022〕11号" in citation.quote
+    assert citation.section == "网页信息" and citation.start >= letter.page_info_start
+
+
+def test_a_field_the_letter_states_is_quoted_from_the_letter_not_the_page(sample_app: ReplyQA) -> None:
+    """The same letter's page says 发布机构：青河市住房和城乡建设局 too; the signature says it first."""
+    answer = sample_app.ask("青河市加装电梯那件建议是哪个单位答复的？")
+    assert answer.found, answer.text
+    citation = answer.citations[0]
+    letter = sample_app.letter("qh-zj-2022-027")
+    assert letter is not None and letter.page_info_start is not None
+    assert citation.letter == "qh-zj-2022-027" and "青河市住房和城乡建设局" in citation.quote
+    assert citation.end <= letter.page_info_start and citation.section != "网页信息"

@@ -10,7 +10,7 @@ from pathlib import Path
 from assistant.service import ReplyQA
 from index.embedding.embedder import Embedder
 from index.pipeline import content_version, ingest, ingest_lock, write_letter
-from index.reading.letter import parse_loaded
+from index.reading.letter import parse_file, parse_loaded
 from index.reading.load import load_file
 from index.settings import Settings
 from index.storage import catalog_cache
@@ -150,3 +150,21 @@ def test_duplicates_indexed_before_the_check_are_removed_when_their_files_come_u
         app.close()
     with _open(settings, embedder) as store:
         assert [bool(r.text_hash) for r in store.letters()] == [True], "found once: now stored with the record"
+
+
+def test_the_same_letter_published_on_two_pages_is_one_letter(tmp_path: Path, embedder: Embedder) -> None:
+    """The page's information lines are kept after the letter, but what makes two files the same
+    letter is the letter's own text: a copy from another site, with another 发布日期 and 浏览次数
+    in its table, is still a duplicate."""
+    settings = Settings(data_dir=tmp_path / "data")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    page = (SAMPLES / "qh-zj-2022-027.html").read_text(encoding="utf-8")
+    (folder / "site-a.html").write_text(page, encoding="utf-8")
+    other = page.replace("2022-07-25 09:30", "2022-08-02 15:00")
+    (folder / "site-b.html").write_text(other, encoding="utf-8")
+    a, b = (parse_file(folder / name) for name in ("site-a.html", "site-b.html"))
+    assert a.body == b.body and a.text != b.text
+    with _open(settings, embedder) as store:
+        report = ingest([folder], settings, store, embedder)
+        assert (report.count("added"), report.count("duplicate")) == (1, 1), report.results

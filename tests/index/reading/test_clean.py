@@ -186,3 +186,23 @@ def test_pinyin_artefacts_of_mirror_sites_are_removed_in_every_form(raw: str) ->
 def test_a_bracketed_note_in_latin_letters_is_not_a_pinyin_artefact() -> None:
     cleaned = clean_text("关于第5号建议办理情况的答复(B)\n张某某代表：\n华为(ICT)学院已建成，现答复如下。").text
     assert "答复（B）" in cleaned and "华为（ICT）学院" in cleaned
+
+
+def test_what_the_page_says_about_the_letter_is_kept_beside_it_and_the_rest_is_not() -> None:
+    raw = (
+        "索引号：| 001/2024-31 | 主题分类：| 农业\n"
+        "发布机构：\n某某县农业农村局\n"
+        "名　　称：| 关于县十届人大二次会议第9号建议的答复 | 浏览次数：| 1326\n"
+        "来源：m.example.cn\n"
+        "关于县十届人大二次会议第9号建议的答复\n"
+        "张某某代表：\n"
+        "您提出的关于加强农资供应的建议收悉，现答复如下：我局将继续做好农资储备工作。\n"
+        "主办单位：某某县人民政府 版权所有\n"
+    )
+    result = clean_text(raw)
+    assert result.page_lines == [
+        "索引号：001/2024-31　主题分类：农业",
+        "发布机构：某某县农业农村局",  # the value stood on the next line
+        "名称：关于县十届人大二次会议第9号建议的答复",  # the counter is left out
+    ], "a mirror's web address and the site's 主办单位 say nothing about the letter"
+    assert "发布机构" not in result.text and "索引号" not in result.text

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from index.chunk import chunk_letter
 from index.reading.letter import ReplyLetter, parse_file, parse_text
 from index.reading.outline import Section
 
@@ -95,7 +96,9 @@ def test_every_letter_parses_and_its_sections_are_exact_spans(path: Path) -> Non
     top = [s for s in letter.sections]
     assert top[0].start == letter.text.index(letter.text.strip()[0])
     covered = "".join(letter.text[s.start:s.end] for s in top)
-    assert re.sub(r"\s", "", covered) == re.sub(r"\s", "", letter.text), "text outside any section"
+    assert re.sub(r"\s", "", covered) == re.sub(r"\s", "", letter.body), "letter text outside any section"
+    if letter.page_info_start is not None:  # the page's lines follow, in no section
+        assert top[-1].end <= letter.page_info_start and letter.text[letter.page_info_start:].strip()
 
 
 def test_seed_letter_has_four_numbered_sections_answering_each_point() -> None:
@@ -170,3 +173,15 @@ def test_document_numbers_are_the_number_alone() -> None:
     for name in ("072.txt", "076.txt"):
         number = _parsed(CORPUS / name).doc_number
         assert number and not number.startswith(("文号", "〔〕")), number
+
+
+def test_the_page_s_lines_follow_the_letter_and_are_never_chunked() -> None:
+    letter = parse_file(ROOT / "samples" / "letters" / "qh-zj-2022-027.html")
+    assert letter.page_info_start is not None
+    page = letter.text[letter.page_info_start:]
+    assert "文号：青建建议复〔2022〕11号" in page.split("\n")
+    assert letter.doc_number == "青建建议复〔2022〕11号" and letter.issuer == "青河市住房和城乡建设局"
+    assert letter.body.endswith("（联系人：曹某某，联系电话：0531-8xxxxxxx）"), "the letter ends where it did"
+    chunks = chunk_letter(letter, "v")
+    assert chunks and all(c.end <= len(letter.body) for c in chunks)
+    assert not any("索引号" in c.embed_text for c in chunks)
