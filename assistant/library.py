@@ -19,7 +19,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from assistant.columns import LetterColumns
@@ -57,6 +57,7 @@ class StaleLetter(StoreError):
 class _Caches:
     letters: LRU = field(default_factory=lambda: LRU(LETTERS_CACHED))
     chunks: LRU = field(default_factory=lambda: LRU(CHUNKS_CACHED))
+    issuer_names: str | None = None
 
 
 def searchable_text(letter: ReplyLetter, tokenizer: ChineseTokenizer) -> str:
@@ -190,6 +191,14 @@ class Snapshot:
     def letter_count(self, word: str) -> int:
         """In how many letters a word occurs (as written, not only as a token)."""
         return self.words.count(word)
+
+    def issuer_names(self, simplify: Callable[[str], str]) -> str:
+        """The distinct issuers' names, simplified, one a line (made once per version): what a
+        question's short unit names are looked up in (`assistant.ask.unit_names`)."""
+        if self.caches.issuer_names is None:
+            names = {simplify(r.issuer) for r in self.records.values() if r.issuer}
+            self.caches.issuer_names = "\n".join(sorted(names))
+        return self.caches.issuer_names
 
     def is_specific(self, word: str) -> bool:
         """A word found in only a few letters: naming it says which letters a question is about."""

@@ -33,6 +33,7 @@ from assistant.ask.listing import per_letter_answer
 from assistant.ask.memo import TurnMemo, turn_key
 from assistant.ask.question import Question, analyse, question_kind, without_list_words
 from assistant.ask.retrieve import Filters, Retrieval, retrieve
+from assistant.ask.unit_names import spell_out
 from assistant.library import Library
 from index.embedding.embedder import Embedder
 from index.settings import Settings
@@ -85,19 +86,25 @@ def examine(
     if rewrite is None:
         rewrite = rewrite_rules(question, list(history), tokenizer, library.snapshot().is_specific)
     query = query or rewrite.query
+    # Searched, and read for the letter a field question names, with its short unit names
+    # written out (卫健局 → 卫生健康局); its sentences are still scored against the words asked,
+    # since a unit's full name is no part of what is asked about it.
+    searched = spell_out(query, library.snapshot().issuer_names(tokenizer.simplify))
     depth = LIST_DEPTH if question_kind(query) == "list" or rewrite.over_letters else DEPTH
     if rewrite.over_letters:  # a follow-up to a list: each listed letter is asked again
         filters = replace(filters or Filters(), letters=rewrite.over_letters)
     listing = question_kind(query) == "list"
     retrieval = retrieve(  # a list is searched for what it lists, not for its 哪些答复 frame
-        without_list_words(query) if listing else query, library, asking.embedder, filters=filters,
+        without_list_words(searched) if listing else searched, library, asking.embedder, filters=filters,
         prefer_letters=rewrite.prefer_letters, top_k=depth,
     )
     if rewrite.rewritten and rewrite.asked and rewrite.prefer_letters and not rewrite.required and not listing:
         retrieval = _focused(asking, rewrite, retrieval, filters, depth)
     analysed = analyse(query, tokenizer, kind=rewrite.kind, asked=rewrite.asked, required=rewrite.required)
+    named = analysed if searched == query else analyse(
+        searched, tokenizer, kind=rewrite.kind, asked=rewrite.asked, required=rewrite.required)
     fact = None if analysed.is_list or rewrite.over_letters else letter_fact(
-        analysed, retrieval, tokenizer, focus_letters=rewrite.prefer_letters
+        named, retrieval, tokenizer, focus_letters=rewrite.prefer_letters
     )
     evidence = [] if fact is not None else gather_evidence(
         analysed, retrieval, tokenizer, asking.calibration, focus_letters=rewrite.prefer_letters,

@@ -74,3 +74,19 @@ def test_a_field_the_letter_states_is_quoted_from_the_letter_not_the_page(sample
     assert letter is not None and letter.page_info_start is not None
     assert citation.letter == "qh-zj-2022-027" and "青河市住房和城乡建设局" in citation.quote
     assert citation.end <= letter.page_info_start and citation.section != "网页信息"
+
+
+@pytest.mark.parametrize(("question", "letter", "fact"), [
+    ("青河人社局的答复文号是多少？", "qh-rs-2025-021", "青人社建议复〔2025〕14号"),  # 人力资源和社会保障局
+    ("东川卫健委那件的文号是多少？", "dc-wj-2019-1035", "东卫建议复〔2019〕57号"),  # 卫生健康委员会
+    ("青河住建局那件是哪天答复的？", "qh-zj-2022-027", "2022年7月20日"),  # 住房和城乡建设局
+])
+def test_a_unit_named_by_its_short_name_is_the_letter_asked_about(
+    sample_app: ReplyQA, question: str, letter: str, fact: str
+) -> None:
+    """Staff say 人社局, 卫健委, 住建局; each of these was refused while the short name matched
+    no issuer."""
+    answer = sample_app.ask(question)
+    assert answer.found, answer.text
+    assert answer.citations[0].letter == letter and fact in answer.citations[0].quote
+    assert answer.question == question, "the answer still shows the question as asked"
