@@ -33,8 +33,11 @@ _FIELDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("doc_number", re.compile(r"文号|发文字号|函号|文件号")),
     ("contact", re.compile(r"联系人|联系电话|联系方式|找谁联系|怎么联系|电话是多少|电话多少|什么电话|承办人|经办人")),
     ("number", re.compile(r"第几号|几号建议|几号提案|多少号|编号|哪次会议|几届几次|届次")),
+    ("category", re.compile(
+        r"(?:办理|答复|办复)(?:结果|情况)?(?:是|属于|为|算)?(?:几|哪|什么)(?:一)?类|[ABCabc]类还是|(?:办理|答复|办复)类别"
+    )),
     ("addressee", re.compile(
-        r"(?:哪位|哪个|哪些|哪几位|什么)(?:代表|委员|人大代表|政协委员)|谁提的|谁提出|谁的建议|谁的提案|提案人|"
+        r"(?:哪位|哪个|哪些|哪几位|什么|几个|几位|几名)(?:代表|委员|人大代表|政协委员)|谁提的|谁提出|谁的建议|谁的提案|提案人|"
         r"答复(?:给)?(?:谁|哪位)|回复(?:给)?(?:谁|哪位)|复函给谁|(?:代表|委员)是谁|哪些代表|哪两位"
     )),
     ("issuer", re.compile(
@@ -52,12 +55,16 @@ _FIELDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 WHAT = {
     "issuer": "答复单位", "date": "答复日期", "addressee": "提出建议的代表或委员", "number": "建议（提案）编号",
-    "suggestion": "所答复的建议（提案）", "doc_number": "文号", "contact": "联系方式",
+    "suggestion": "所答复的建议（提案）", "doc_number": "文号", "contact": "联系方式", "category": "办理结果类别",
 }
 _FIELD_LINE = re.compile(r"^\s*(?P<key>[\u4e00-\u9fff]{2,10})\s*[:：|]\s*(?P<value>\S.{0,80})$")
 _CONTACT_LINE = re.compile(r"[（(]?(?:联系人|联系电话|联系方式|承办人|经办人)[^\n]*")
 _PHONE = re.compile(r"(?:电话|手机|联系方式)[:：]?\s*[\d－—-]{7,}")
 """A phone number given in a sentence (请与…科联系，电话：67228017), where no contact line is."""
+_CATEGORY_LINE = re.compile(
+    r"(?<![A-Za-z])[（(]?[ABC][）)]?\s*[类類](?![A-Za-z])|(?:类别|類別|办理结果|辦理結果|办复类别)[:：]\s*[（(]?[ABC]"
+)
+"""Where a letter states its category (`A类`, `办理结果：（C）`): the line is quoted."""
 _PERSON = re.compile(r"[\u4e00-\u9fff]{2,4}(?:等\d*名?)?(?:代表|委员|委員)(?![会會])")
 """A deputy or member named in the text, for a letter whose salutation was not parsed."""
 _ANCHOR_MIN = 0.5
@@ -170,6 +177,9 @@ def _span_in(letter: ReplyLetter, field: str, text: str) -> tuple[int, int] | No
         return None
     if field == "doc_number" and value:
         return find_line(text, str(value))
+    if field == "category" and value:
+        m = _CATEGORY_LINE.search(text)
+        return _line_span(text, m.start()) if m else None
     if field == "contact":
         m = _CONTACT_LINE.search(text) or _PHONE.search(text)
         if m is None:

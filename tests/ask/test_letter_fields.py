@@ -15,6 +15,10 @@ from assistant.service import ReplyQA
     ("临江县第27号建议是哪些代表提的？", "lj-zr-2019-027", "杨某某等3名代表"),
     # asked with 哪类, by the key of one of the letter's own `key：value` lines
     ("东川省民政厅第0312号提案的答复属于哪类公开？", "dc-mz-2021-0312", "主动公开"),
+    # the category of the reply (A/B/C类) and how many deputies proposed it
+    ("青河市人力资源和社会保障局那件办理结果是几类？", "qh-rs-2025-021", "A类"),
+    ("东川省第1035号建议的答复是A类还是B类？", "dc-wj-2019-1035", "B类"),
+    ("临江县第27号建议是几位代表提的？", "lj-zr-2019-027", "杨某某等3名代表"),
 ])
 def test_a_field_of_the_letter_is_quoted_where_it_stands(
     sample_app: ReplyQA, question: str, letter: str, fact: str
