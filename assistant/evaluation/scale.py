@@ -214,8 +214,11 @@ def _served_figures(settings: Settings, work: Path, asked: Sequence[str], n: int
         for question in asked[1 : 1 + n]:
             ask(client, question)
         out["serve_rss_mb"], out["serve_peak_mb"] = served.rss_mb()
-        place = f"样{size % 997:03d}湾"
-        money = 1000 + size % 8999
+        # New to the index on every run: with `--work` the index is kept, and a letter an
+        # earlier run already added would be "answerable" before this run's ingest.
+        salt = size + time.time_ns() // 1_000_000
+        place = f"样{salt % 997:03d}湾"
+        money = 1000 + salt % 8999
         letter = work / f"fresh-{size}.txt"
         letter.write_text(NEW_LETTER.format(place=place, bureau="交通运输局", number=size % 500 + 1, thing="观景栈道",
                                             money=money, year=2024), encoding="utf-8")
