@@ -19,7 +19,7 @@ from assistant.ask.calibration import Calibration
 from assistant.ask.citation import Citation, chinese_date, make_citation
 from assistant.ask.evidence import Evidence
 from assistant.ask.letter_fields import field_span, find_line
-from assistant.ask.question import QUESTION_WORDS, Question, without_list_words
+from assistant.ask.question import QUESTION_WORDS, UNIT_KIND_WORDS, Question, without_list_words
 from assistant.ask.retrieve import Retrieval
 from assistant.ask.signals import Scorer
 from assistant.ask.spans import sentence_spans
@@ -47,6 +47,9 @@ def list_topics(question: Question, tokenizer: ChineseTokenizer) -> list[list[st
         # The things named carry the topic; verbs like 修建 / 覆盖 vary from letter to letter.
         nouns = [w for w, flag in tagged if flag.startswith(("n", "vn", "j", "l"))]
         words = nouns or [w for w, _ in tagged]
+        # 省直厅局, 各部门 say which kind of unit wrote the letters, not which: what else the
+        # topic names (广东省, 马关县) does.
+        words = [w for w in words if w not in UNIT_KIND_WORDS] or words
         if words:
             topics.append(words)
     return topics
@@ -89,7 +92,8 @@ def list_answer(
     ]
     if not topics:
         return False, NOT_FOUND, []
-    about = bool(_ABOUT.search(question.text)) and not _MENTION.search(question.text)
+    mention = bool(_MENTION.search(question.text))
+    about = bool(_ABOUT.search(question.text)) and not mention
 
     def cover(hay: str) -> float:
         """The best topic's share in `hay`, when it is said there at all."""
@@ -120,17 +124,20 @@ def list_answer(
         statement = None
         if e is None or (about and identity_cover >= calibration.list_min_coverage):
             statement = _topic_statement(letter)
-        written_by = identity_cover > sentence_cover and any(  # every word of it in the issuer's name
+        issued = any(  # every word of the topic in the issuer's name
             scorer.coverage(topic, scorer.norm(letter.issuer or "")) >= ISSUER_COVER for topic in topics
         )
-        if written_by:  # 平江的答复有哪些: listed for who wrote it, so quoted where it says so
+        # 平江的答复有哪些: listed for who wrote it, so quoted where it says so — also when its
+        # sentences name the place too; 哪些答复提到了平江 is about those sentences.
+        written_by = issued and (identity_cover > sentence_cover or not mention)
+        if written_by:
             statement = _issuer_statement(letter) or statement
         span = statement or ((e.start, e.end) if e is not None else None)
         if span is not None:
             listed.append((score, rank[letter_id], letter_id, span))
-            if written_by:
+            if issued:
                 by_issuer.add(letter_id)
-    if by_issuer and not _MENTION.search(question.text):
+    if by_issuer and not mention:
         # the letters of that place or unit, not others whose sentences happen to name it
         listed = [item for item in listed if item[2] in by_issuer]
     listed.sort(key=lambda item: (-round(item[0], 1), item[1]))

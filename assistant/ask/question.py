@@ -22,6 +22,7 @@ from index.vocab import load_vocabulary, table
 
 _VOCAB = load_vocabulary(Path(__file__).with_name("vocab") / "question.toml")
 QUESTION_WORDS = frozenset(_VOCAB["question_words"])
+UNIT_KIND_WORDS = frozenset(_VOCAB["unit_kind_words"])
 _UNITS = _VOCAB["required_units"]
 """Units an answer must carry when the question names them (see the vocabulary file)."""
 _UNIT_OF = table(_VOCAB, "unit_of")
@@ -35,7 +36,7 @@ YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _LIST = re.compile(
     r"(?:哪些|哪几份|哪几封|有哪些|哪几个|哪几件)(?:答复|复函|回复|信件|函|文件)"
     r"|(?:答复|复函|回复)(?:有哪些|是哪些|有哪几份|有哪几封)"
-    r"|哪些.{0,8}(?:答复|复函|回复)|(?:答复|复函|回复)中?(?:有|是)?哪(?:些|几)"
+    r"|哪些.{0,8}(?:答复|复函|回复)|(?:答复|复函|回复)(?:中|过)?(?:有|是)?哪(?:些|几)"
     r"|几(?:封|份|件)(?:答复|复函|回复)"
 )
 _NEXT = re.compile(

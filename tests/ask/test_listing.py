@@ -39,3 +39,13 @@ def test_a_list_of_one_place_s_letters_quotes_where_each_names_its_issuer(sample
     assert {"lj-sl-2022-015", "lj-wj-2024-022", "lj-zr-2019-027"} <= cited, answer.text
     for citation in answer.citations:
         assert citation.issuer and citation.issuer in citation.quote, citation.quote
+
+
+def test_a_list_of_a_kind_of_unit_in_one_place_is_of_that_place_s_letters(sample_app: ReplyQA) -> None:
+    """省直厅局, 各部门 say which kind of unit, not which: the list is of the province's letters,
+    and 答复过哪几件 asks for one as 有哪些 does."""
+    for question in ("东川省直厅局的答复有哪几件？", "东川省厅答复过哪几件？"):
+        answer = sample_app.ask(question)
+        assert answer.found and answer.kind == "list", (question, answer.text)
+        letters = {c.letter for c in answer.citations}
+        assert len(letters) >= 3 and all(x.startswith("dc-") for x in letters), (question, letters)
