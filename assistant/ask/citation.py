@@ -87,14 +87,13 @@ def make_citation(
     n: int, letter: ReplyLetter, start: int, end: int, *, verified: bool = True, note: str = ""
 ) -> Citation:
     section = section_at(letter, start, end)
-    on_page = letter.page_info_start is not None and start >= letter.page_info_start
     return Citation(
         n=n,
         letter=letter.id,
         title=letter.display_title,
         issuer=letter.issuer,
         date=letter.date,
-        section=section.key if section else PAGE_INFO if on_page else "正文",
+        section=section.key if section else PAGE_INFO if letter.on_page(start) else "正文",
         heading=section.heading if section else "",
         quote=letter.text[start:end],
         start=start,

@@ -21,6 +21,7 @@ from assistant.ask.question import Question
 from assistant.ask.retrieve import Retrieval
 from assistant.ask.signals import Scorer
 from index.reading.dates import DATE_PATTERN, parse_date
+from index.reading.fields import stated_category
 from index.reading.letter import ReplyLetter
 from index.tokenizer import ChineseTokenizer
 from index.vocab import load_vocabulary
@@ -61,10 +62,6 @@ _FIELD_LINE = re.compile(r"^\s*(?P<key>[\u4e00-\u9fff]{2,10})\s*[:：|]\s*(?P<va
 _CONTACT_LINE = re.compile(r"[（(]?(?:联系人|联系电话|联系方式|承办人|经办人)[^\n]*")
 _PHONE = re.compile(r"(?:电话|手机|联系方式)[:：]?\s*[\d－—-]{7,}")
 """A phone number given in a sentence (请与…科联系，电话：67228017), where no contact line is."""
-_CATEGORY_LINE = re.compile(
-    r"(?<![A-Za-z])[（(]?[ABC][）)]?\s*[类類](?![A-Za-z])|(?:类别|類別|办理结果|辦理結果|办复类别)[:：]\s*[（(]?[ABC]"
-)
-"""Where a letter states its category (`A类`, `办理结果：（C）`): the line is quoted."""
 _PERSON = re.compile(r"[\u4e00-\u9fff]{2,4}(?:等\d*名?)?(?:代表|委员|委員)(?![会會])")
 """A deputy or member named in the text, for a letter whose salutation was not parsed."""
 _ANCHOR_MIN = 0.5
@@ -178,8 +175,12 @@ def _span_in(letter: ReplyLetter, field: str, text: str) -> tuple[int, int] | No
     if field == "doc_number" and value:
         return find_line(text, str(value))
     if field == "category" and value:
-        m = _CATEGORY_LINE.search(text)
-        return _line_span(text, m.start()) if m else None
+        pos = 0
+        for line in text.split("\n"):  # the line the parser read it from
+            if stated_category(line) == value:
+                return _line_span(text, pos)
+            pos += len(line) + 1
+        return None
     if field == "contact":
         m = _CONTACT_LINE.search(text) or _PHONE.search(text)
         if m is None:

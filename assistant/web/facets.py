@@ -29,6 +29,7 @@ copies for each page load: with all of them it was 9 MB at 28 k letters (a secon
 at 100 k chunks), and a dropdown of thousands of titles is not something anyone picks from.
 Other issuers are typed (part of a name); other letters are asked about from 信件浏览."""
 
+
 def facet_choices(records: Sequence[LetterRecord], *, keep_letters: Sequence[str] = (),
                   limit: int = CHOICES_LIMIT) -> dict[str, Choices]:
     """Dropdown choices from what is indexed: issuers by name (the `limit` with most letters),

@@ -133,8 +133,8 @@ def source_html(letter: ReplyLetter | None, citation: Citation, *, nonce: str = 
     if section is not None:
         lo, hi = section.start, section.end
         heading = f"{section_name(section)}　{section.heading}".strip()
-    elif letter.page_info_start is not None and start >= letter.page_info_start:
-        lo, hi = letter.page_info_start, len(letter.text)
+    elif letter.on_page(start):
+        lo, hi = len(letter.body), len(letter.text)
         heading = f"{PAGE_INFO}（原网页上的信息栏，不是答复正文）"
     else:
         lo, hi = max(0, start - _CONTEXT), min(len(letter.text), end + _CONTEXT)

@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.reading.page_meta import harvest_page_meta, is_citable, is_page_meta, tidy_page_line, unbracket_keys
+from index.reading.page_meta import harvest_page_meta, is_page_meta, tidy_page_line, unbracket_keys
 from index.reading.units import LETTERHEAD_WORDS, UNIT_SUFFIXES
 from index.vocab import alternation, load_vocabulary
 
@@ -103,7 +103,7 @@ class CleanedText:
     dropped: list[str] = field(default_factory=list)
     """The lines removed, for inspection and tests."""
     page_lines: list[str] = field(default_factory=list)
-    """The metadata lines worth quoting (`page_meta.is_citable`), in page order, a value that
+    """The metadata lines worth quoting (`page_meta.tidy_page_line`), in page order, a value that
     stood on the next line joined to its key: not part of the letter's text, kept beside it."""
     breaks: set[int] = field(default_factory=set)
     """Indices of kept lines that had removed page chrome right before them: two lines that
@@ -286,18 +286,19 @@ def _drop_boilerplate(
             and not is_title_like(line)
         ):
             fields.setdefault(pending_key, line)
-            if page_lines and page_lines[-1] == tidy_page_line(dropped[-1]):  # `发布机构：` above its value
-                page_lines[-1] = tidy_page_line(f"{dropped[-1]}：{line}")
-            elif is_citable(f"{pending_key}：{line}"):
-                page_lines.append(tidy_page_line(f"{dropped[-1]}：{line}"))
+            joined = tidy_page_line(f"{dropped[-1]}：{line}")  # `发布机构：` above its value
+            if page_lines and page_lines[-1] == tidy_page_line(dropped[-1]):
+                page_lines[-1] = joined
+            elif joined:
+                page_lines.append(joined)
             pending_key = None
             dropped.append(line)
             continue
         pending_key = None
         if is_page_meta(line):
             pending_key = harvest_page_meta(line, fields)
-            if is_citable(line):
-                page_lines.append(tidy_page_line(line))
+            if citable := tidy_page_line(line):
+                page_lines.append(citable)
             dropped.append(line)
         elif _is_boilerplate(line) or _FOOTER_CREDIT.match(compact):
             harvest_page_meta(line, fields)

@@ -227,12 +227,17 @@ def _header_and_footer_lines(lines: list[str], closing_from: int, salutation: in
     return lines[:head_end] + lines[closing_from:]
 
 
+def stated_category(line: str) -> str | None:
+    """The category (A, B or C) a line states (`湘交建议复〔2017〕98号 A类`, `办理结果：（C）`)."""
+    m = _CATEGORY.search(_compact(line))
+    return (m.group("c") or m.group("d")) if m else None
+
+
 def extract_category(lines: list[str], closing_from: int, salutation: int | None) -> str | None:
     for line in _header_and_footer_lines(lines, closing_from, salutation):
-        compact = _compact(line)
-        m = _CATEGORY.search(compact)
-        if m:
-            return m.group("c") or m.group("d")
+        category = stated_category(line)
+        if category:
+            return category
     head_end = salutation if salutation is not None else 0
     for line in lines[:head_end]:
         if _compact(line) in ("A", "B", "C"):

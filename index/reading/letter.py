@@ -65,6 +65,10 @@ class ReplyLetter(BaseModel):
     about its fields; they are no section, so they are never chunked or retrieved, and the
     parse above saw the letter without them."""
 
+    def on_page(self, start: int) -> bool:
+        """Whether a span starting at `start` is among the page's information lines."""
+        return self.page_info_start is not None and start >= self.page_info_start
+
     @property
     def body(self) -> str:
         """The letter's own text, without the page's information lines."""

@@ -3,9 +3,9 @@ values it gives.
 
 The cleaner drops these lines from the letter's text but keeps what they say: `名称`, `发布机构`,
 `发布日期`, `文号` and friends are fallbacks for the letter's own fields, and the lines that say
-them (`is_citable`) are kept after the letter, where an answer about those fields can quote them. Tables come as
-`key：value` pairs (several to a line, or the value on the next line), behind list bullets, and
-as rows of keys and values without colons.
+them (`tidy_page_line`) are kept after the letter, where an answer about those fields can quote
+them. Tables come as `key：value` pairs (several to a line, or the value on the next line),
+behind list bullets, and as rows of keys and values without colons.
 """
 
 from __future__ import annotations
@@ -99,17 +99,12 @@ def _citable_pairs(line: str) -> list[tuple[str, str]]:
             if key in _CITABLE_KEYS and value and not _WEB_ADDRESS.search(value)]
 
 
-def is_citable(line: str) -> bool:
-    """A metadata line that says something about the letter (its publisher, number, dates or
-    name): kept after the letter so that an answer can quote it. A web address (a mirror
-    site's `来源：m.example.cn`) says nothing about the letter."""
-    return bool(_citable_pairs(line))
-
-
 def tidy_page_line(line: str) -> str:
-    """A metadata line as it is kept after the letter: its citable fields with their values, as
-    `key：value` cells (`名 称：| 关于…` → `名称：关于…`); counters, editors and empty cells left
-    out. The line is our rendering of the page's table; what it says is unchanged."""
+    """A metadata line as it is kept after the letter: the fields it gives that say something
+    about the letter (its publisher, number, dates or name) with their values, as `key：value`
+    cells (`名 称：| 关于…` → `名称：关于…`); counters, editors, empty cells and web addresses (a
+    mirror's `来源：m.example.cn`) left out — "" when nothing is left. The line is our rendering
+    of the page's table; what it says is unchanged."""
     return "　".join(f"{key}：{value}" for key, value in _citable_pairs(line))
 
 
